@@ -1,0 +1,242 @@
+"""Pipeline: preprocess -> _forward -> postprocess, with batching done once, here.
+
+A task pipeline implements exactly three steps (DESIGN rule 8):
+
+- ``preprocess(item, **params) -> dict``: one input -> un-padded model inputs
+  (lists of ints, as the tokenizer returns them for one text);
+- ``_forward(batch) -> dict[str, Tensor]``: a padded batch -> batched model outputs;
+- ``postprocess(outputs, **params)``: one item's outputs -> a JSON-like answer.
+
+Everything between them lives in this file: validating parameters, sorting the
+items by length and cutting them into batches (so a batch is padded only to the
+longest of similar lengths, not to the longest of the call), padding, running
+the model under ``torch.inference_mode``, splitting the outputs back per item
+(trimming sequence outputs to each item's own length) and restoring the order.
+Generators and datasets are streamed: results come out as they are computed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import torch
+
+# Streams are read this many batches at a time, sorted within the window.
+_STREAM_WINDOW_BATCHES = 4
+
+
+class Pipeline:
+    """Base class of every task pipeline.
+
+    Subclasses set ``task`` and ``sequence_outputs`` (names of ``_forward``
+    outputs that have a token dimension), and implement ``_sanitize_parameters``,
+    ``preprocess``, ``_forward`` and ``postprocess``.
+    """
+
+    task: str = ""
+    sequence_outputs: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        task: str = "",
+        batch_size: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+        **params: Any,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.task = task or self.task
+        self.device = _parse_device(device)
+        if dtype is not None:
+            self.model.to(dtype=_parse_dtype(dtype))
+        if self.device.type != "cpu":
+            self.model.to(self.device)
+        self.model.eval()
+        self.batch_size = _check_batch_size(batch_size if batch_size is not None else 1)
+        # Parameters given at construction are defaults for every call.
+        self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(**params)
+
+    # ---- the three steps (subclasses) -------------------------------------------------
+    def _sanitize_parameters(self, **params: Any) -> tuple[dict, dict, dict]:
+        """Split call parameters into (preprocess, forward, postprocess) keyword dicts."""
+        if params:
+            _reject_unknown(type(self).__name__, params, [])
+        return {}, {}, {}
+
+    def preprocess(self, item: Any, **params: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _forward(self, batch: dict[str, torch.Tensor], **params: Any) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def postprocess(self, outputs: dict[str, torch.Tensor], **params: Any) -> Any:
+        raise NotImplementedError
+
+    # ---- calling ----------------------------------------------------------------------
+    def __call__(self, inputs: Any, *args: Any, batch_size: int | None = None, **params: Any) -> Any:
+        """Run the pipeline on one input, a list of inputs, or an iterable (streamed)."""
+        if args:
+            # pipeline("a", "b") is the same as pipeline(["a", "b"]) in the reference.
+            inputs = [inputs, *args]
+        pre, fwd, post = self._merged_params(params)
+        size = _check_batch_size(batch_size) if batch_size is not None else self.batch_size
+        if isinstance(inputs, list):
+            return list(self._run(inputs, size, pre, fwd, post))
+        if self._is_stream(inputs):
+            return self._stream(iter(inputs), size, pre, fwd, post)
+        return next(self._run([inputs], size, pre, fwd, post))
+
+    def _is_stream(self, inputs: Any) -> bool:
+        """Iterables other than a single item (str, dict, tuple) are streamed."""
+        if isinstance(inputs, (str, bytes, dict, tuple)):
+            return False
+        return isinstance(inputs, (Iterator, Iterable)) or hasattr(inputs, "__getitem__") and hasattr(inputs, "__len__")
+
+    def _merged_params(self, params: dict) -> tuple[dict, dict, dict]:
+        pre, fwd, post = self._sanitize_parameters(**params)
+        return (
+            {**self._preprocess_params, **pre},
+            {**self._forward_params, **fwd},
+            {**self._postprocess_params, **post},
+        )
+
+    def _stream(self, items: Iterator, size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
+        while True:
+            window = list(itertools.islice(items, size * _STREAM_WINDOW_BATCHES))
+            if not window:
+                return
+            yield from self._run(window, size, pre, fwd, post)
+
+    def _run(self, items: list, size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
+        """Preprocess all items, run them in length-sorted batches, yield answers in input order."""
+        encoded = [self.preprocess(item, **pre) for item in items]
+        for enc in encoded:
+            self._check_length(enc)
+        lengths = [len(enc["input_ids"]) for enc in encoded]
+        # Longest first: the first batch shows the peak memory at once; ties keep input order.
+        order = sorted(range(len(encoded)), key=lambda i: -lengths[i])
+        answers: list[Any] = [None] * len(encoded)
+        with torch.inference_mode():
+            for start in range(0, len(order), size):
+                index = order[start : start + size]
+                batch = self._collate([encoded[i] for i in index])
+                outputs = self._forward(batch, **fwd)
+                for row, i in enumerate(index):
+                    answers[i] = self.postprocess(self._unbatch(outputs, row, lengths[i], batch), **post)
+        yield from answers
+
+    # ---- batching helpers ---------------------------------------------------------------
+    def _check_length(self, enc: dict) -> None:
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        n = len(enc["input_ids"])
+        if limit is not None and n > limit:
+            raise ValueError(
+                f"The input is {n} tokens long, but the model {type(self.model).__name__} accepts at most {limit} "
+                "positions. Pass truncation=True (and max_length=...) to the pipeline call, or shorten the text."
+            )
+
+    def _collate(self, encs: list[dict]) -> dict[str, torch.Tensor]:
+        """Pad a list of un-padded encodings to the longest one; return tensors on the device."""
+        longest = max(len(e["input_ids"]) for e in encs)
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        batch = {}
+        for key in encs[0]:
+            if not _is_token_sequence(encs[0][key]):
+                batch[key] = torch.as_tensor([e[key] for e in encs])
+                continue
+            out = torch.full((len(encs), longest), self._pad_value(key), dtype=torch.long)  # (B, T)
+            for row, e in enumerate(encs):
+                seq = torch.as_tensor(e[key], dtype=torch.long)
+                if left:
+                    out[row, longest - len(seq) :] = seq
+                else:
+                    out[row, : len(seq)] = seq
+            batch[key] = out
+        return {k: v.to(self.device) for k, v in batch.items()} if self.device.type != "cpu" else batch
+
+    def _pad_value(self, key: str) -> int:
+        if key == "input_ids":
+            pad = getattr(self.tokenizer, "pad_token_id", None)
+            return 0 if pad is None else pad
+        if key == "special_tokens_mask":
+            return 1
+        return 0
+
+    def _unbatch(self, outputs: dict, row: int, length: int, batch: dict) -> dict[str, Any]:
+        """One item's slice of the batched outputs; sequence outputs trimmed to its own length."""
+        padded = batch["input_ids"].shape[1]
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        item = {}
+        for key, value in outputs.items():
+            value = value[row] if isinstance(value, torch.Tensor) else value[row]
+            if key in self.sequence_outputs and length != padded:
+                value = value[padded - length :] if left else value[:length]
+            item[key] = value
+        return item
+
+
+# ---- small shared helpers --------------------------------------------------------------
+def _is_token_sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and (len(value) == 0 or isinstance(value[0], int))
+
+
+def _reject_unknown(owner: str, params: dict, valid: Iterable[str]) -> None:
+    valid = sorted(valid)
+    unknown = sorted(params)
+    raise TypeError(
+        f"{owner} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+        f"valid parameters are: {', '.join(valid) if valid else '(none)'}"
+    )
+
+
+def split_params(owner: str, params: dict, **groups: Iterable[str]) -> dict[str, dict]:
+    """Sort `params` into named groups of accepted names; unknown names raise TypeError."""
+    accepted = {name: group for group, names in groups.items() for name in names}
+    unknown = {k: v for k, v in params.items() if k not in accepted}
+    if unknown:
+        _reject_unknown(owner, unknown, accepted)
+    out: dict[str, dict] = {group: {} for group in groups}
+    for key, value in params.items():
+        out[accepted[key]][key] = value
+    return out
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return batch_size
+
+
+def _parse_device(device: Any) -> torch.device:
+    if device is None or device == -1:
+        return torch.device("cpu")
+    if isinstance(device, int):
+        device = f"cuda:{device}"
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device} was asked for, but this machine has no CUDA device; use device='cpu'")
+    return device
+
+
+def _parse_dtype(dtype: Any) -> torch.dtype:
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        return torch.float32
+    names = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+             "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+    if dtype not in names:
+        raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(names)} or a torch.dtype")
+    return names[dtype]
+
+
+def accepts(fn: Any, name: str) -> bool:
+    """Whether callable `fn` takes a keyword argument `name`."""
+    return name in inspect.signature(fn).parameters
