@@ -44,7 +44,7 @@ def pipeline(
     dtype = dtype if dtype is not None else torch_dtype
     if task is None and model is None:
         raise RuntimeError("pipeline() needs a task, a model, or both. Tasks: " + ", ".join(sorted(set(TASKS) | set(ALIASES))))
-    hub_kwargs = {"revision": revision, "token": token}
+    hub_kwargs = {k: v for k, v in {"revision": revision, "token": token}.items() if v is not None}
     if task is None:
         task = _infer_task(model, config, hub_kwargs)
     name, entry = resolve_task(task)
@@ -52,7 +52,6 @@ def pipeline(
     if model is None:
         model = entry.default_model
         revision = revision or entry.default_revision
-        hub_kwargs["revision"] = revision
         where = f" and revision {revision}" if revision else ""
         logger.warning(
             f"No model was supplied, defaulted to {model}{where}.\n"
@@ -61,6 +60,7 @@ def pipeline(
         if isinstance(tokenizer, str) or tokenizer is None:
             tokenizer = tokenizer or model
 
+    hub_kwargs = {k: v for k, v in {"revision": revision, "token": token}.items() if v is not None}
     if isinstance(config, str):
         config = auto.AutoConfig.from_pretrained(config, **hub_kwargs)
     if isinstance(model, str):

@@ -59,6 +59,9 @@ class Pipeline:
         if self.device.type != "cpu":
             self.model.to(self.device)
         self.model.eval()
+        # Tokenizers may return inputs a model does not take (a BERT tokenizer's
+        # token_type_ids for DistilBERT): only what forward() names is passed on.
+        self._model_input_names = set(inspect.signature(self.model.forward).parameters)
         self.batch_size = _check_batch_size(batch_size if batch_size is not None else 1)
         # Parameters given at construction are defaults for every call.
         self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(**params)
@@ -148,6 +151,8 @@ class Pipeline:
         left = getattr(self.tokenizer, "padding_side", "right") == "left"
         batch = {}
         for key in encs[0]:
+            if key not in self._model_input_names:
+                continue
             if not _is_token_sequence(encs[0][key]):
                 batch[key] = torch.as_tensor([e[key] for e in encs])
                 continue
@@ -236,7 +241,3 @@ def _parse_dtype(dtype: Any) -> torch.dtype:
         raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(names)} or a torch.dtype")
     return names[dtype]
 
-
-def accepts(fn: Any, name: str) -> bool:
-    """Whether callable `fn` takes a keyword argument `name`."""
-    return name in inspect.signature(fn).parameters

@@ -100,8 +100,8 @@ def test_bad_input(tiny_checkpoints, rotten_tomatoes_texts):
         pipe("hello", topk=3)
     with pytest.raises(ValueError, match="text pair"):
         pipe([["a", "b", "c"]])
-    with pytest.raises(ValueError, match="at most 128"):
-        pipe(" ".join(rotten_tomatoes_texts[:5]))  # longer than the model, no truncation
+    with pytest.raises(ValueError, match="at most 512"):
+        pipe(" ".join(rotten_tomatoes_texts[:20]))  # longer than the model, no truncation
     with pytest.raises(ValueError, match="function_to_apply"):
         pipe("hello", function_to_apply="tanh")
     with pytest.raises(KeyError, match="Available tasks"):
