@@ -1,0 +1,130 @@
+"""Auto classes: config.json's ``model_type`` -> ``minformers.models.<model_type>`` -> ``{Arch}{Suffix}``.
+
+A naming convention, not giant tables (DESIGN rule 4): the only table is the
+model_type -> class-prefix map in :mod:`minformers.models`. This module does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from .configuration import PretrainedConfig, pop_hub_kwargs
+from .models import ARCH_PREFIX
+
+
+def _arch_module(model_type: str | None, source: str) -> tuple[Any, str]:
+    if model_type not in ARCH_PREFIX:
+        raise ValueError(
+            f"Unrecognized model_type {model_type!r} in {source}. minformers supports: "
+            f"{', '.join(sorted(ARCH_PREFIX))}."
+        )
+    return importlib.import_module(f".models.{model_type}", __package__), ARCH_PREFIX[model_type]
+
+
+def _model_type_of(config_dict: dict[str, Any]) -> str | None:
+    """model_type from config.json; old configs without it: guess from "architectures" (e.g. BertForMaskedLM)."""
+    if config_dict.get("model_type"):
+        return config_dict["model_type"]
+    for arch in config_dict.get("architectures") or []:
+        for model_type, prefix in sorted(ARCH_PREFIX.items(), key=lambda kv: -len(kv[1])):
+            if arch.startswith(prefix):
+                return model_type
+    return None
+
+
+class AutoConfig:
+    """``AutoConfig.from_pretrained(name)`` -> the right ``{Arch}Config`` for config.json's model_type."""
+
+    def __init__(self) -> None:
+        raise OSError("AutoConfig is not meant to be instantiated: use AutoConfig.from_pretrained(name)")
+
+    @classmethod
+    def for_model(cls, model_type: str, *args: Any, **kwargs: Any) -> PretrainedConfig:
+        module, prefix = _arch_module(model_type, "AutoConfig.for_model")
+        return getattr(module, f"{prefix}Config")(*args, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
+        """Load config.json; keyword arguments naming fields override it (``return_unused_kwargs`` as reference)."""
+        hub = pop_hub_kwargs(kwargs)
+        config_dict, folder = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub)
+        module, prefix = _arch_module(_model_type_of(config_dict), str(folder / "config.json"))
+        config_cls = getattr(module, f"{prefix}Config")
+        result = config_cls.from_dict(config_dict, **kwargs)
+        config = result[0] if isinstance(result, tuple) else result
+        config.name_or_path = os.fspath(pretrained_model_name_or_path)
+        return result
+
+
+class AutoTokenizer:
+    """Delegates to :class:`minformers.tokenization.tokenizer.PreTrainedTokenizerFast`."""
+
+    def __init__(self) -> None:
+        raise OSError("AutoTokenizer is not meant to be instantiated: use AutoTokenizer.from_pretrained(name)")
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+        from .tokenization.tokenizer import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+
+class _AutoModel:
+    """Base of the AutoModel* classes; ``_suffix`` is the class-name suffix, e.g. "ForSequenceClassification"."""
+
+    _suffix = "Model"
+
+    def __init__(self) -> None:
+        raise OSError(f"{type(self).__name__} is not meant to be instantiated: use "
+                      f"{type(self).__name__}.from_pretrained(name) or .from_config(config)")
+
+    @classmethod
+    def _model_class(cls, config: PretrainedConfig) -> type:
+        module, prefix = _arch_module(config.model_type, type(config).__name__)
+        name = f"{prefix}{cls._suffix}"
+        model_cls = getattr(module, name, None)
+        if model_cls is None:
+            raise ValueError(f"{cls.__name__}: model type {config.model_type!r} has no class {name} in minformers")
+        return model_cls
+
+    @classmethod
+    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
+        """A randomly initialised model for `config`."""
+        return cls._model_class(config)._from_config(config, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *model_args: Any,
+                        config: PretrainedConfig | None = None, **kwargs: Any) -> Any:
+        """Load config.json (unless `config` is given), pick ``{Arch}{Suffix}`` and load the weights."""
+        hub = pop_hub_kwargs(kwargs)
+        if not isinstance(config, PretrainedConfig):
+            source = pretrained_model_name_or_path if config is None else config
+            config, kwargs = AutoConfig.from_pretrained(source, return_unused_kwargs=True, **hub, **kwargs)
+        return cls._model_class(config).from_pretrained(pretrained_model_name_or_path, *model_args,
+                                                        config=config, **hub, **kwargs)
+
+
+class AutoModel(_AutoModel):
+    _suffix = "Model"
+
+
+class AutoModelForSequenceClassification(_AutoModel):
+    _suffix = "ForSequenceClassification"
+
+
+class AutoModelForTokenClassification(_AutoModel):
+    _suffix = "ForTokenClassification"
+
+
+class AutoModelForQuestionAnswering(_AutoModel):
+    _suffix = "ForQuestionAnswering"
+
+
+class AutoModelForMaskedLM(_AutoModel):
+    _suffix = "ForMaskedLM"
+
+
+class AutoModelForMultipleChoice(_AutoModel):
+    _suffix = "ForMultipleChoice"
