@@ -233,6 +233,37 @@ class BertLayer(nn.Module):
         a, probs = self.attention(x, mask, output_attentions, head_mask)  # (B, T, H)
         return self.output(self.intermediate(a), a), probs  # (B, T, H)
 
+    def forward_packed(self, h: Tensor, keep: Tensor | None, B: int, T: int, mask: Tensor | None,
+                       first: Tensor | None) -> Tensor:
+        """The same layer on packed tokens: h (N, H) holds only the real tokens of the (B, T) batch.
+
+        keep (N,) are their flat positions in B*T (None: no padding, N = B*T). Linear layers, LayerNorm and
+        GELU run on the N real rows only; attention scatters them back to (B, nh, T, hs). With `first` (B,)
+        (packed index of each row's first token), only those rows are computed further: keys and values
+        still come from every token, but the query, output projection and MLP run for one token per row.
+        """
+        sa = self.attention.self
+        H = h.shape[1]
+
+        def heads(t: Tensor) -> Tensor:  # (N, H) -> (B, nh, T, hs)
+            if keep is not None:
+                t = t.new_zeros(B * T, H).index_copy_(0, keep, t)
+            return t.view(B, T, sa.nh, sa.hs).transpose(1, 2)
+
+        k, v = heads(sa.key(h)), heads(sa.value(h))  # (B, nh, T, hs)
+        if first is not None:
+            h = h.index_select(0, first)  # (B, H): only the first token of each row goes on
+            q = sa.query(h).view(B, 1, sa.nh, sa.hs).transpose(1, 2)  # (B, nh, 1, hs)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, nh, 1, hs)
+            y = y.transpose(1, 2).reshape(B, H)  # (B, H)
+        else:
+            y = F.scaled_dot_product_attention(heads(sa.query(h)), k, v, attn_mask=mask)  # (B, nh, T, hs)
+            y = y.transpose(1, 2).reshape(B * T, H)  # (B*T, H)
+            if keep is not None:
+                y = y.index_select(0, keep)  # (N, H)
+        a = self.attention.output(y, h)
+        return self.output(self.intermediate(a), a)  # (N, H), or (B, H) with `first`
+
 
 class BertEncoder(nn.Module):
     def __init__(self, config: BertConfig) -> None:
@@ -251,6 +282,30 @@ class BertEncoder(nn.Module):
             if output_attentions:
                 attentions += (probs,)
         return x, hidden_states, attentions
+
+    def first_token_state(self, x: Tensor, attention_mask: Tensor | None) -> Tensor:
+        """Final hidden state of each row's first token, (B, H): all a pooled head reads.
+
+        Exact, and cheaper than the full forward in two ways (inference only; dropout would draw
+        different random numbers): padding costs nothing in the linear layers (tokens are packed),
+        and the last layer computes one query row per sequence instead of T.
+        """
+        B, T, H = x.shape
+        h = x.reshape(B * T, H)  # (B*T, H)
+        keep, mask = None, None
+        if attention_mask is not None and not bool(attention_mask.all()):
+            flat = attention_mask.reshape(-1).bool()  # (B*T,)
+            keep = flat.nonzero().squeeze(1)  # (N,) flat positions of real tokens, in order
+            h = h.index_select(0, keep)  # (N, H)
+            mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T)
+            lengths = attention_mask.bool().sum(1)  # (B,)
+            first = torch.cumsum(lengths, 0) - lengths  # packed index of token 0 of each row
+        else:
+            first = torch.arange(B, device=x.device) * T
+        last = len(self.layer) - 1
+        for i, layer in enumerate(self.layer):
+            h = layer.forward_packed(h, keep, B, T, mask, first if i == last else None)
+        return h  # (B, H)
 
 
 class BertPooler(nn.Module):
@@ -321,6 +376,28 @@ class BertModel(BertPreTrainedModel):
                                          hidden_states=hidden_states, attentions=attentions)
         return out if return_dict else out.to_tuple()
 
+    def pool(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+             token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
+             inputs_embeds: Tensor | None = None) -> Tensor:
+        """pooler_output (B, H) alone, by the packed path of :meth:`BertEncoder.first_token_state`.
+
+        Equal to ``forward(...).pooler_output``; used by the pooled heads at inference when no
+        hidden states, attentions or head mask are asked for. Falls back to ``forward`` when a
+        row starts with padding (left padding), where packing would change what token 0 sees.
+        """
+        if self.training or self.pooler is None or (
+                attention_mask is not None and not bool(attention_mask[:, 0].all())):
+            return self.forward(input_ids, attention_mask, token_type_ids, position_ids,
+                                inputs_embeds=inputs_embeds, return_dict=True).pooler_output
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if position_ids is None:
+            check_length((input_ids if input_ids is not None else inputs_embeds).size(1),
+                         self.config.max_position_embeddings)
+        x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
+        first = self.encoder.first_token_state(x, attention_mask)  # (B, H)
+        return self.pooler.activation(self.pooler.dense(first))  # (B, H)
+
 
 # --- heads: base -> dropout -> linear; the loss only when labels are given ---
 def _dropout_prob(config: BertConfig) -> float:
@@ -345,12 +422,19 @@ class BertForSequenceClassification(BertPreTrainedModel):
                 output_hidden_states: bool | None = None, return_dict: bool | None = None
                 ) -> SequenceClassifierOutput | tuple:
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                         output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.pooler_output))  # (B, num_labels)
+        cfg = self.config
+        if head_mask is None and not (output_attentions or cfg.output_attentions) and not (
+                output_hidden_states or cfg.output_hidden_states):
+            pooled, hidden_states, attentions = self.bert.pool(
+                input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds), None, None
+        else:
+            base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+                             output_attentions, output_hidden_states, return_dict=True)
+            pooled, hidden_states, attentions = base.pooler_output, base.hidden_states, base.attentions
+        logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                       attentions=base.attentions)
+        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=hidden_states,
+                                       attentions=attentions)
         return out if return_dict else out.to_tuple()
 
 

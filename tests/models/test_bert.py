@@ -246,3 +246,21 @@ def test_real_minilm_matches_reference(minilm_dir):
         theirs, mine = ref(**batch), ours(**batch)
     torch.testing.assert_close(mine.last_hidden_state, theirs.last_hidden_state, atol=1e-5, rtol=0)
     torch.testing.assert_close(mine.pooler_output, theirs.pooler_output, atol=1e-5, rtol=0)
+
+
+def test_packed_pooled_path_equals_full_forward():
+    """BertModel.pool (packed tokens, last layer for [CLS] only) == forward().pooler_output, any padding."""
+    import minformers
+
+    torch.manual_seed(0)
+    model = minformers.BertModel(minformers.BertConfig(vocab_size=50, hidden_size=32, intermediate_size=64,
+                                                       num_hidden_layers=3, num_attention_heads=4)).eval()
+    ids = torch.randint(1, 50, (4, 9))
+    right = torch.tensor([[1] * 9, [1] * 3 + [0] * 6, [1] * 6 + [0] * 3, [1] + [0] * 8])
+    left = right.flip(1)  # rows starting with padding: falls back to the full forward
+    holes = torch.tensor([[1, 0, 1, 1, 0, 1, 1, 1, 1]] * 4)
+    with torch.inference_mode():
+        for mask in (right, left, holes, None):
+            full = model(input_ids=ids, attention_mask=mask).pooler_output
+            fast = model.pool(input_ids=ids, attention_mask=mask)
+            assert (full - fast).abs().max() < 1e-6
