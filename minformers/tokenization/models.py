@@ -35,6 +35,7 @@ class WordPiece:
         self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
         self._max_piece = max((len(t) for t in self.vocab), default=1)
         self.cache: dict[str, WordPieces] = {}
+        self.word_ids_cache = _IdsCache(self)  # word -> ids, looked up with map() on the hot path
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WordPiece":
@@ -102,6 +103,20 @@ class WordPiece:
         if unk is None:
             raise ValueError(f"WordPiece: unk_token {self.unk_token!r} is not in the vocabulary")
         return (unk,), (self.unk_token,), ((0, n),)
+
+
+class _IdsCache(dict):
+    """word -> tuple of ids; a miss runs the model (``dict.__missing__`` keeps hits in C)."""
+
+    def __init__(self, model: WordPiece) -> None:
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        ids = self.model.tokenize(word)[0]
+        if len(self) < 1_000_000:
+            self[word] = ids
+        return ids
 
 
 def read_vocab_txt(path: str | os.PathLike) -> dict[str, int]:

@@ -45,15 +45,21 @@ def _classes() -> tuple[str, str]:
     return _ranges(sorted(ws)), _ranges(sorted(punct))
 
 
+_ASCII_WS = "\t\n\x0b\x0c\r "  # Rust char::is_whitespace restricted to ASCII
+_ASCII_PUNCT = re.escape(string.punctuation)
+
+
 class PreTokenizer:
     pattern: re.Pattern
+    ascii_pattern: re.Pattern  # same rule with small character classes: ~3x faster on ASCII text
 
     def split(self, text: str) -> list[str]:
         """The words of `text` (fast path: no spans)."""
-        return self.pattern.findall(text)
+        return (self.ascii_pattern if text.isascii() else self.pattern).findall(text)
 
     def split_spans(self, text: str) -> list[tuple[str, int, int]]:
-        return [(m.group(), m.start(), m.end()) for m in self.pattern.finditer(text)]
+        rx = self.ascii_pattern if text.isascii() else self.pattern
+        return [(m.group(), m.start(), m.end()) for m in rx.finditer(text)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": type(self).__name__}
@@ -63,19 +69,21 @@ class BertPreTokenizer(PreTokenizer):
     def __init__(self) -> None:
         ws, p = _classes()
         self.pattern = re.compile(f"[^{ws}{p}]+|[{p}]")
+        self.ascii_pattern = re.compile(f"[^{_ASCII_WS}{_ASCII_PUNCT}]+|[{_ASCII_PUNCT}]")
 
 
 class WhitespaceSplit(PreTokenizer):
     def __init__(self) -> None:
         ws, _ = _classes()
         self.pattern = re.compile(f"[^{ws}]+")
+        self.ascii_pattern = re.compile(f"[^{_ASCII_WS}]+")
 
 
 class Whitespace(PreTokenizer):
     """Upstream ``Whitespace``: the regex ``\\w+|[^\\w\\s]+``."""
 
     def __init__(self) -> None:
-        self.pattern = re.compile(r"\w+|[^\w\s]+")
+        self.pattern = self.ascii_pattern = re.compile(r"\w+|[^\w\s]+")
 
 
 _KINDS = {"BertPreTokenizer": BertPreTokenizer, "WhitespaceSplit": WhitespaceSplit, "Whitespace": Whitespace}

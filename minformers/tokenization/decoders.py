@@ -1,0 +1,56 @@
+"""Stage 5 of 5: decoding (the ``decoder`` entry of tokenizer.json): tokens -> text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def cleanup(text: str) -> str:
+    """Undo the spaces tokenisation put before punctuation and English contractions (upstream ``cleanup``)."""
+    return (
+        text.replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" do not", " don't")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re")
+    )
+
+
+class WordPiece:
+    """Glue ``##`` continuations to the previous token, put a space before every other token."""
+
+    def __init__(self, prefix: str = "##", cleanup: bool = True) -> None:
+        self.prefix = prefix
+        self.cleanup = cleanup
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WordPiece":
+        return cls(prefix=d.get("prefix", "##"), cleanup=d.get("cleanup", True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "WordPiece", "prefix": self.prefix, "cleanup": self.cleanup}
+
+    def decode(self, tokens: list[str]) -> str:
+        parts = []
+        p, n = self.prefix, len(self.prefix)
+        for i, tok in enumerate(tokens):
+            if i:
+                tok = tok[n:] if tok.startswith(p) else " " + tok
+            if self.cleanup:
+                tok = cleanup(tok)
+            parts.append(tok)
+        return "".join(parts)
+
+
+def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
+    if d is None:
+        return None
+    if d.get("type") == "WordPiece":
+        return WordPiece.from_dict(d)
+    raise ValueError(f"unsupported decoder type {d.get('type')!r}; supported: WordPiece")
