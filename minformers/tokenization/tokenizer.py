@@ -1416,7 +1416,10 @@ class PreTrainedTokenizerFast:
         if init_inputs:
             raise TypeError(f"{cls.__name__}.from_pretrained() takes the folder or name only; pass options as keywords")
         hub_keys = ("revision", "cache_dir", "local_files_only", "token", "force_download", "subfolder")
-        hub_args = {k: kwargs.pop(k) for k in hub_keys if k in kwargs and kwargs[k] is not None}
+        hub_args = {k: kwargs.pop(k) for k in hub_keys if k in kwargs}
+        hub_args = {k: v for k, v in hub_args.items() if v is not None}
+        if kwargs.get("trust_remote_code"):
+            raise ValueError("trust_remote_code=True is refused: minformers runs only its own tokenizers")
         for k in ("use_fast", "trust_remote_code", "tokenizer_type", "use_auth_token", "proxies", "_from_auto"):
             kwargs.pop(k, None)
         folder = resolve_model_dir(pretrained_model_name_or_path, **hub_args)
