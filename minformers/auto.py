@@ -20,7 +20,8 @@ def _arch_module(model_type: str | None, source: str) -> tuple[Any, str]:
             f"Unrecognized model_type {model_type!r} in {source}. minformers supports: "
             f"{', '.join(sorted(ARCH_PREFIX))}."
         )
-    return importlib.import_module(f".models.{model_type}", __package__), ARCH_PREFIX[model_type]
+    module = model_type.replace("-", "_")  # "xlm-roberta" lives in models/xlm_roberta.py
+    return importlib.import_module(f".models.{module}", __package__), ARCH_PREFIX[model_type]
 
 
 def _model_type_of(config_dict: dict[str, Any]) -> str | None:
@@ -49,8 +50,17 @@ class AutoConfig:
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
         """Load config.json; keyword arguments naming fields override it (``return_unused_kwargs`` as reference)."""
         hub = pop_hub_kwargs(kwargs)
-        config_dict, folder = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub)
-        module, prefix = _arch_module(_model_type_of(config_dict), str(folder / "config.json"))
+        gguf_file = kwargs.pop("gguf_file", None)
+        if gguf_file is not None:  # the config is in the GGUF metadata
+            from .gguf import gguf_config_dict
+            from .hub import resolve_model_dir
+
+            folder = resolve_model_dir(os.fspath(pretrained_model_name_or_path), **hub, filenames=[gguf_file])
+            config_dict = gguf_config_dict(folder / gguf_file)
+            module, prefix = _arch_module(config_dict["model_type"], str(folder / gguf_file))
+        else:
+            config_dict, folder = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub)
+            module, prefix = _arch_module(_model_type_of(config_dict), str(folder / "config.json"))
         config_cls = getattr(module, f"{prefix}Config")
         result = config_cls.from_dict(config_dict, **kwargs)
         config = result[0] if isinstance(result, tuple) else result
@@ -101,7 +111,10 @@ class _AutoModel:
         hub = pop_hub_kwargs(kwargs)
         if not isinstance(config, PretrainedConfig):
             source = pretrained_model_name_or_path if config is None else config
+            gguf_file = kwargs.get("gguf_file") if config is None else kwargs.pop("gguf_file", None)
             config, kwargs = AutoConfig.from_pretrained(source, return_unused_kwargs=True, **hub, **kwargs)
+            if gguf_file is not None:  # the weights come from the GGUF file too
+                kwargs["gguf_file"] = gguf_file
         return cls._model_class(config).from_pretrained(pretrained_model_name_or_path, *model_args,
                                                         config=config, **hub, **kwargs)
 
@@ -128,3 +141,23 @@ class AutoModelForMaskedLM(_AutoModel):
 
 class AutoModelForMultipleChoice(_AutoModel):
     _suffix = "ForMultipleChoice"
+
+
+class AutoModelForSeq2SeqLM(_AutoModel):
+    """Encoder-decoder language models: BART, T5, Marian (whose MarianMTModel is also MarianForConditionalGeneration)."""
+
+    _suffix = "ForConditionalGeneration"
+
+
+class AutoModelForCausalLM(_AutoModel):
+    """Decoder-only language models: ``{Arch}ForCausalLM`` (Llama), or ``{Arch}LMHeadModel`` (GPT-2)."""
+
+    _suffix = "ForCausalLM"
+
+    @classmethod
+    def _model_class(cls, config: PretrainedConfig) -> type:
+        module, prefix = _arch_module(config.model_type, type(config).__name__)
+        for name in (f"{prefix}ForCausalLM", f"{prefix}LMHeadModel"):
+            if hasattr(module, name):
+                return getattr(module, name)
+        raise ValueError(f"{cls.__name__}: model type {config.model_type!r} has no causal LM class in minformers")

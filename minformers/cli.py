@@ -5,6 +5,12 @@
     echo "one text per line" | python -m minformers text-classification --model path/to/folder
 
 Texts come from the arguments, or one per line from standard input.
+
+The Hugging Face cache (shared with `transformers` and `huggingface_hub`):
+
+    minformers download ORG/NAME [--revision R] [--cache-dir D] [--file F ...]
+    minformers cache ls [--cache-dir D]
+    minformers cache rm ORG/NAME [--revision R] [--cache-dir D] [--yes]
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ def _top_k(value: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list and args_list[0] in ("download", "cache"):
+        return hub_main(args_list)
     parser = build_parser()
     args = parser.parse_intermixed_args(argv)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -70,4 +79,109 @@ def main(argv: list[str] | None = None) -> int:
         print(f"minformers: error: {err}", file=sys.stderr)
         return 1
     print(json.dumps(answers, indent=args.indent, ensure_ascii=False))
+    return 0
+
+
+# --- download / cache ---
+def build_hub_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minformers", description="Download models and manage the Hugging Face cache.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dl = sub.add_parser("download", help="download a model's config, tokenizer and weights into the cache")
+    dl.add_argument("name", help="a Hub model id, e.g. distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+    dl.add_argument("--revision", help="a branch, tag or commit (default: main)")
+    dl.add_argument("--cache-dir", help="the cache folder (default: HF_HUB_CACHE, else HF_HOME/hub)")
+    dl.add_argument("--file", action="append", dest="files", metavar="FILE",
+                    help="download this file instead of the weights (e.g. a .gguf); repeatable")
+    dl.add_argument("--force", action="store_true", help="download again even if cached")
+    cache = sub.add_parser("cache", help="list or remove cached models")
+    cache_sub = cache.add_subparsers(dest="action", required=True)
+    ls = cache_sub.add_parser("ls", help="list the cached models, their revisions and sizes")
+    ls.add_argument("--cache-dir")
+    rm = cache_sub.add_parser("rm", help="remove a cached model (all revisions, or one)")
+    rm.add_argument("name")
+    rm.add_argument("--revision", help="remove only this revision (a branch, tag or commit)")
+    rm.add_argument("--cache-dir")
+    rm.add_argument("--yes", "-y", action="store_true", help="don't ask for confirmation")
+    return parser
+
+
+def hub_main(argv: list[str]) -> int:
+    args = build_hub_parser().parse_args(argv)
+    try:
+        if args.command == "download":
+            from .hub import download
+
+            folder = download(args.name, revision=args.revision, cache_dir=args.cache_dir,
+                              force_download=args.force, filenames=args.files)
+            print(folder)
+            return 0
+        if args.action == "ls":
+            return _cache_ls(args.cache_dir)
+        return _cache_rm(args.name, args.revision, args.cache_dir, args.yes)
+    except (OSError, ValueError) as err:
+        print(f"minformers: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _scan(cache_dir: str | None) -> Any:
+    from huggingface_hub import scan_cache_dir
+
+    from .hub import hub_cache_dir
+
+    folder = hub_cache_dir(cache_dir)
+    if not folder.is_dir():
+        return None
+    return scan_cache_dir(folder)
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+
+
+def _cache_ls(cache_dir: str | None) -> int:
+    from .hub import hub_cache_dir
+
+    info = _scan(cache_dir)
+    repos = sorted((r for r in (info.repos if info else ()) if r.repo_type == "model"), key=lambda r: r.repo_id)
+    if not repos:
+        print(f"no models cached in {hub_cache_dir(cache_dir)}")
+        return 0
+    rows = [("MODEL", "REVISION", "REFS", "SIZE", "FILES")]
+    for repo in repos:
+        for rev in sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True):
+            rows.append((repo.repo_id, rev.commit_hash[:12], ",".join(sorted(rev.refs)) or "-",
+                         _human(rev.size_on_disk), str(rev.nb_files)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"\n{len(repos)} model(s), {_human(info.size_on_disk)} in {hub_cache_dir(cache_dir)}")
+    return 0
+
+
+def _cache_rm(name: str, revision: str | None, cache_dir: str | None, yes: bool) -> int:
+    info = _scan(cache_dir)
+    repo = next((r for r in (info.repos if info else ()) if r.repo_type == "model" and r.repo_id == name), None)
+    if repo is None:
+        raise OSError(f"'{name}' is not in the cache (see `minformers cache ls`)")
+    revisions = list(repo.revisions)
+    if revision is not None:
+        revisions = [r for r in revisions if revision in r.refs or r.commit_hash.startswith(revision)]
+        if not revisions:
+            raise OSError(f"'{name}' has no cached revision {revision!r} (see `minformers cache ls`)")
+    strategy = info.delete_revisions(*(r.commit_hash for r in revisions))
+    what = f"{len(revisions)} revision(s) of {name}" if revision else f"{name} (all {len(revisions)} revision(s))"
+    if not yes:
+        try:
+            answer = input(f"Remove {what}, freeing {strategy.expected_freed_size_str}? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return 1
+    strategy.execute()
+    print(f"removed {what}, freed {strategy.expected_freed_size_str}")
     return 0

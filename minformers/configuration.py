@@ -23,12 +23,17 @@ CONFIG_NAME = "config.json"
 # keyword arguments of `from_pretrained` that say where files come from (for hub.resolve_model_dir)
 HUB_KWARGS = ("revision", "cache_dir", "local_files_only", "token", "force_download", "subfolder")
 # accepted for compatibility with the reference and ignored
-IGNORED_HUB_KWARGS = ("use_auth_token", "proxies", "resume_download", "trust_remote_code", "_from_pipeline",
+IGNORED_HUB_KWARGS = ("use_auth_token", "proxies", "resume_download", "_from_pipeline",
                       "_from_auto", "_commit_hash", "user_agent", "code_revision")
 
 
 def pop_hub_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Take the file-location keyword arguments out of `kwargs` (ignored compatibility ones are dropped)."""
+    if kwargs.pop("trust_remote_code", None):
+        raise ValueError(
+            "trust_remote_code=True is refused: minformers runs only its own architectures and never executes "
+            "code that comes with a checkpoint"
+        )
     hub = {k: kwargs.pop(k) for k in HUB_KWARGS if k in kwargs}
     for k in IGNORED_HUB_KWARGS:
         kwargs.pop(k, None)
@@ -204,6 +209,7 @@ class PretrainedConfig:
         """Read config.json of a model folder or id; returns (dict, folder)."""
         from .hub import resolve_model_dir
 
+        hub_kwargs.setdefault("filenames", ())  # a config needs no weights: don't download them
         folder = resolve_model_dir(name_or_path, **hub_kwargs)
         return read_config_file(folder / CONFIG_NAME), folder
 

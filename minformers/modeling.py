@@ -20,7 +20,6 @@ import logging
 import os
 import pickle
 import re
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Iterator
@@ -48,7 +47,7 @@ CHECKPOINT_RENAMES: tuple[tuple[str, str], ...] = (
 # from_pretrained keywords the reference accepts that change nothing here
 _IGNORED_LOAD_KWARGS = ("low_cpu_mem_usage", "_fast_init", "attn_implementation", "offload_folder",
                         "offload_state_dict", "variant", "adapter_kwargs", "quantization_config", "tp_plan",
-                        "key_mapping", "weights_only", "gguf_file", "from_tf", "from_flax", "mirror")
+                        "key_mapping", "weights_only", "from_tf", "from_flax", "mirror")
 
 _SKIP_INIT = 0  # > 0 while from_pretrained builds a model whose weights will come from a checkpoint
 
@@ -208,14 +207,21 @@ class PreTrainedModel(nn.Module):
         state_dict = kwargs.pop("state_dict", None)
         use_safetensors = kwargs.pop("use_safetensors", None)
         device_map = kwargs.pop("device_map", None)
+        gguf_file = kwargs.pop("gguf_file", None)  # a GGUF file in the folder: config + weights come from it
         for k in _IGNORED_LOAD_KWARGS:
             kwargs.pop(k, None)
 
         name = os.fspath(pretrained_model_name_or_path)
-        folder = resolve_model_dir(name, **hub)
+        # a GGUF checkpoint needs that one file instead of the safetensors/.bin weights
+        folder = resolve_model_dir(name, **hub, **({"filenames": [gguf_file]} if gguf_file is not None else {}))
         if config is None or isinstance(config, (str, os.PathLike)):
-            config_folder = folder if config is None else resolve_model_dir(config, **hub)
-            config_dict = read_config_file(config_folder / CONFIG_NAME)
+            config_folder = folder if config is None else resolve_model_dir(config, **hub, filenames=())
+            if gguf_file is not None and config is None:
+                from .gguf import gguf_config_dict
+
+                config_dict = gguf_config_dict(folder / gguf_file)
+            else:
+                config_dict = read_config_file(config_folder / CONFIG_NAME)
             config, kwargs = cls.config_class.from_dict(config_dict, return_unused_kwargs=True, **kwargs)
             config.name_or_path = name
         else:
@@ -231,6 +237,10 @@ class PreTrainedModel(nn.Module):
                 "use_safetensors, device_map and the hub arguments " + ", ".join(HUB_KWARGS)
             )
 
+        if state_dict is None and gguf_file is not None:
+            from .gguf import load_gguf_checkpoint
+
+            state_dict = load_gguf_checkpoint(folder / gguf_file)[1]
         if state_dict is None:
             state_dict = load_checkpoint(folder, name, use_safetensors=use_safetensors)
         target_dtype = _resolve_dtype(dtype, config, state_dict)
@@ -243,6 +253,10 @@ class PreTrainedModel(nn.Module):
         if isinstance(device_map, (str, torch.device)) and str(device_map) not in ("auto", "cpu"):
             model.to(device_map)
         model.eval()  # like the reference: dropout off after loading
+        if model.can_generate():  # generation_config.json, else the model config's token ids
+            from .generation import load_generation_config
+
+            model.generation_config = load_generation_config(folder, config)
         return (model, info) if output_loading_info else model
 
     def _load_pretrained_state_dict(
@@ -372,39 +386,64 @@ class PreTrainedModel(nn.Module):
         state_dict: dict[str, Tensor] | None = None,
         safe_serialization: bool = True,
         is_main_process: bool = True,
-        max_shard_size: int | str | None = None,
+        max_shard_size: int | str | None = "5GB",
     ) -> None:
         """Write config.json and model.safetensors (or pytorch_model.bin) that the reference can load.
 
-        Tied copies (e.g. the MLM decoder weight) are saved once, as the reference does.
-        Files are written atomically: a temp file in the folder, then ``os.replace``.
+        Tied copies (e.g. the MLM decoder weight) are saved once, as the reference does. Weights larger
+        than `max_shard_size` ("5GB", "200KB", bytes) are cut into ``model-00001-of-0000N.safetensors``
+        shards named by ``model.safetensors.index.json``. The folder is written atomically
+        (:func:`minformers.saving.atomic_folder`): a crash mid-save leaves the previous folder intact;
+        files of the folder this save does not write (a tokenizer, a README) are kept.
         """
+        from .saving import atomic_folder, parse_size, split_into_shards
+
         if not is_main_process:
             return
-        folder = Path(save_directory)
-        if folder.is_file():
-            raise OSError(f"save_pretrained needs a folder, but {folder} is a file")
-        folder.mkdir(parents=True, exist_ok=True)
+        limit = parse_size(max_shard_size if max_shard_size is not None else "5GB")
         config = copy.deepcopy(self.config)
         config.architectures = [type(self).__name__]
-        config.save_pretrained(folder)
         if state_dict is None:
             aliases = self._tied_aliases()
             state_dict = {k: v.detach() for k, v in self.state_dict().items() if k not in aliases}
         for group in serialization.shared_groups(state_dict.items()):  # anything else sharing memory: copy
             for k in group[1:]:
                 state_dict[k] = state_dict[k].clone()
-        if safe_serialization:
-            serialization.save_file(state_dict, folder / SAFE_WEIGHTS_NAME)
-        else:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{WEIGHTS_NAME}.", suffix=".tmp")
-            os.close(fd)
-            try:
-                torch.save({k: v.contiguous() for k, v in state_dict.items()}, tmp)
-                os.replace(tmp, folder / WEIGHTS_NAME)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        weights_name = SAFE_WEIGHTS_NAME if safe_serialization else WEIGHTS_NAME
+        shards = split_into_shards({k: v.numel() * v.element_size() for k, v in state_dict.items()}, limit)
+
+        def write(tensors: dict[str, Tensor], path: Path) -> None:
+            if safe_serialization:
+                serialization.save_file(tensors, path)
+            else:
+                torch.save({k: v.contiguous() for k, v in tensors.items()}, path)
+
+        with atomic_folder(save_directory, replaces=_written_by_save_pretrained) as folder:
+            config.save_pretrained(folder)
+            if len(shards) == 1:
+                write(state_dict, folder / weights_name)
+            else:
+                stem, ext = weights_name.rsplit(".", 1)
+                weight_map: dict[str, str] = {}
+                for i, names in enumerate(shards, start=1):
+                    shard = f"{stem}-{i:05d}-of-{len(shards):05d}.{ext}"
+                    write({k: state_dict[k] for k in names}, folder / shard)
+                    weight_map.update(dict.fromkeys(names, shard))
+                total = sum(v.numel() * v.element_size() for v in state_dict.values())
+                index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+                index_name = SAFE_WEIGHTS_INDEX_NAME if safe_serialization else WEIGHTS_INDEX_NAME
+                (folder / index_name).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+# files a save_pretrained replaces in an existing folder (stale weights of another format or shard count too)
+_SAVED_FILES = re.compile(
+    r"^(config\.json|model\.safetensors(\.index\.json)?|pytorch_model\.bin(\.index\.json)?"
+    r"|model-\d{5}-of-\d{5}\.safetensors|pytorch_model-\d{5}-of-\d{5}\.bin)$"
+)
+
+
+def _written_by_save_pretrained(filename: str) -> bool:
+    return _SAVED_FILES.match(filename) is not None
 
 
 def _rename_legacy_keys(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -439,7 +478,7 @@ def _resolve_dtype(dtype: Any, config: PretrainedConfig, state_dict: dict[str, T
 # --- reading checkpoint files ---
 def load_checkpoint(folder: Path, name: str, use_safetensors: bool | None = None) -> dict[str, Tensor]:
     """The state dict of a model folder: safetensors (single or sharded) first, then pytorch_model.bin."""
-    from .hub import checkpoint_file
+    from .hub import checkpoint_file, shard_names
 
     candidates = []
     if use_safetensors is not False:
@@ -451,12 +490,8 @@ def load_checkpoint(folder: Path, name: str, use_safetensors: bool | None = None
         if not path.is_file():
             continue
         if filename.endswith(".index.json"):
-            try:
-                weight_map = json.loads(path.read_text(encoding="utf-8"))["weight_map"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise OSError(f"{path} is not a valid shard index (needs a 'weight_map' object): {e}") from e
             state_dict: dict[str, Tensor] = {}
-            for shard in dict.fromkeys(weight_map.values()):
+            for shard in shard_names(path):  # refuses names that leave the folder (../, absolute)
                 shard_path = checkpoint_file(folder, shard)
                 if not shard_path.is_file():
                     raise OSError(f"{path} lists the shard {shard!r}, but {shard_path} does not exist")

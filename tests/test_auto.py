@@ -83,7 +83,7 @@ def test_auto_masked_lm_matches_reference(checkpoints):
 
 def test_unknown_model_type_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt9000", "architectures": ["Gpt9000Model"]}))
-    with pytest.raises(ValueError, match=r"gpt9000.*supports: bert, distilbert"):
+    with pytest.raises(ValueError, match=r"gpt9000.*supports: .*bert, distilbert"):
         AutoModel.from_pretrained(tmp_path)
 
 

@@ -8,4 +8,11 @@ Not imported eagerly: ``import minformers.models`` does not import torch.
 ARCH_PREFIX: dict[str, str] = {
     "bert": "Bert",
     "distilbert": "DistilBert",
+    "gpt2": "GPT2",
+    "llama": "Llama",
+    "roberta": "Roberta",
+    "xlm-roberta": "XLMRoberta",  # module models/xlm_roberta.py (auto maps "-" to "_")
+    "bart": "Bart",
+    "t5": "T5",
+    "marian": "Marian",
 }

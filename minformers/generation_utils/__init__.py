@@ -1,0 +1,1 @@
+"""Pieces of :mod:`minformers.generation`: logits processors and streamers."""

@@ -1,0 +1,166 @@
+"""Logits processors: each takes the tokens so far (N, S) and next-token scores (N, V), returns new scores.
+
+They mirror the reference's ``LogitsProcessor`` classes one by one (same maths, same order, see
+:func:`build_processors`), so greedy, beam and seeded sampling pick the same tokens as the reference.
+https://huggingface.co/docs/transformers/internal/generation_utils#logitsprocessor
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+Processor = Callable[[Tensor, Tensor], Tensor]
+NEG_INF = -float("inf")
+
+
+def repetition_penalty(penalty: float) -> Processor:
+    """Scores of tokens already in the sequence: divided by penalty if positive, multiplied if negative
+    (CTRL, https://arxiv.org/abs/1909.05858)."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        seen = scores.gather(1, ids)
+        seen = torch.where(seen < 0, seen * penalty, seen / penalty)
+        return scores.scatter(1, ids, seen)
+    return apply
+
+
+def no_repeat_ngram(n: int) -> Processor:
+    """Ban any token that would repeat an n-gram already in the sequence."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        S = ids.shape[1]
+        if S + 1 < n:
+            return scores
+        scores = scores.clone()
+        for row, seq in enumerate(ids.tolist()):
+            prefix = tuple(seq[S - n + 1:]) if n > 1 else ()
+            banned = {seq[i + n - 1] for i in range(S - n + 1) if tuple(seq[i:i + n - 1]) == prefix}
+            if banned:
+                scores[row, list(banned)] = NEG_INF
+        return scores
+    return apply
+
+
+def no_bad_words(bad_words_ids: list[list[int]], eos: list[int]) -> Processor:
+    """Ban each bad word's last token wherever the tokens before it were just generated (single tokens: always)."""
+    words = [w for w in bad_words_ids if w not in [[e] for e in eos]]
+    if not words or any(not w or not all(isinstance(t, int) and t >= 0 for t in w) for w in words):
+        raise ValueError(f"bad_words_ids must be a non-empty list of non-empty lists of token ids, got {bad_words_ids}")
+    static = [w[0] for w in words if len(w) == 1]
+    longer = [w for w in words if len(w) > 1]
+
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        scores = scores.clone()
+        if static:
+            scores[:, static] = NEG_INF
+        if longer:
+            rows = ids.tolist()
+            for r, seq in enumerate(rows):
+                for w in longer:
+                    if len(seq) >= len(w) - 1 and seq[len(seq) - len(w) + 1:] == w[:-1]:
+                        scores[r, w[-1]] = NEG_INF
+        return scores
+    return apply
+
+
+def min_length(length: int, eos: list[int]) -> Processor:
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        if ids.shape[1] < length:
+            scores = scores.clone()
+            scores[:, eos] = NEG_INF
+        return scores
+    return apply
+
+
+def min_new_tokens(prompt_length: int, n: int, eos: list[int]) -> Processor:
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        if ids.shape[1] - prompt_length < n:
+            scores = scores.clone()
+            scores[:, eos] = NEG_INF
+        return scores
+    return apply
+
+
+def forced_token(position: int, token_ids: list[int]) -> Processor:
+    """When the sequence is `position` tokens long, only `token_ids` may come next (forced BOS/EOS)."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        if ids.shape[1] == position:
+            scores = torch.full_like(scores, NEG_INF)
+            scores[:, token_ids] = 0
+        return scores
+    return apply
+
+
+def temperature(t: float) -> Processor:
+    return lambda ids, scores: scores / t
+
+
+def top_k(k: int, keep: int) -> Processor:
+    k = max(k, keep)
+
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        kth = torch.topk(scores, min(k, scores.shape[-1]))[0][..., -1, None]
+        return scores.masked_fill(scores < kth, NEG_INF)
+    return apply
+
+
+def top_p(p: float, keep: int) -> Processor:
+    """Nucleus sampling (Holtzman et al. 2019): keep the smallest set of tokens with probability mass >= p."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        sorted_scores, order = torch.sort(scores, descending=False)
+        cumulative = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+        remove = cumulative <= (1 - p)
+        remove[..., -keep:] = False
+        return scores.masked_fill(remove.scatter(1, order, remove), NEG_INF)
+    return apply
+
+
+def typical_p(mass: float, keep: int) -> Processor:
+    """Locally typical sampling (Meister et al. 2022, https://arxiv.org/abs/2202.00666)."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        logp = torch.log_softmax(scores, dim=-1)
+        entropy = -(logp * logp.exp()).nansum(-1, keepdim=True)
+        shifted = (-logp - entropy).abs()
+        sorted_shifted, order = torch.sort(shifted, descending=False)
+        cumulative = scores.gather(-1, order).softmax(dim=-1).cumsum(dim=-1)
+        last = (cumulative < mass).sum(dim=1).clamp_(max=sorted_shifted.shape[-1] - 1)
+        remove = sorted_shifted > sorted_shifted.gather(1, last.view(-1, 1))
+        remove[..., :keep] = False
+        return scores.masked_fill(remove.scatter(1, order, remove), NEG_INF)
+    return apply
+
+
+def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Processor]:
+    """The processors a GenerationConfig asks for, in the reference's order (then the sampling warpers)."""
+    out: list[Processor] = []
+    if cfg.repetition_penalty is not None and cfg.repetition_penalty != 1.0:
+        if cfg.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be a strictly positive float, got {cfg.repetition_penalty}")
+        out.append(repetition_penalty(cfg.repetition_penalty))
+    if cfg.no_repeat_ngram_size:
+        out.append(no_repeat_ngram(cfg.no_repeat_ngram_size))
+    if cfg.bad_words_ids is not None:
+        out.append(no_bad_words(cfg.bad_words_ids, eos))
+    if eos and cfg.min_length:
+        out.append(min_length(cfg.min_length, eos))
+    if eos and cfg.min_new_tokens:
+        out.append(min_new_tokens(prompt_length, cfg.min_new_tokens, eos))
+    if cfg.forced_bos_token_id is not None:
+        out.append(forced_token(1, [cfg.forced_bos_token_id]))
+    if cfg.forced_eos_token_id is not None:
+        forced = cfg.forced_eos_token_id
+        out.append(forced_token(cfg.max_length - 1, forced if isinstance(forced, list) else [forced]))
+    if cfg.do_sample:
+        keep = (len(eos) + 1 if eos else 2) if cfg.num_beams > 1 else 1
+        if cfg.temperature is not None and cfg.temperature != 1.0:
+            if cfg.temperature <= 0:
+                raise ValueError(f"temperature must be a strictly positive float, got {cfg.temperature}")
+            out.append(temperature(cfg.temperature))
+        if cfg.top_k:
+            out.append(top_k(cfg.top_k, keep))
+        if cfg.top_p is not None and cfg.top_p < 1.0:
+            out.append(top_p(cfg.top_p, keep))
+        if cfg.typical_p is not None and cfg.typical_p < 1.0:
+            out.append(typical_p(cfg.typical_p, keep))
+    return out

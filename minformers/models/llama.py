@@ -1,0 +1,406 @@
+"""Llama (Touvron et al. 2023, https://arxiv.org/abs/2302.13971), top to bottom in data-flow order.
+
+Config -> RMSNorm -> rotary embedding (RoPE and its rope_scaling variants) -> Attention (grouped-query)
+-> MLP (SiLU-gated) -> DecoderLayer -> LlamaModel -> heads. Attribute names are checkpoint keys
+(``model.layers.0.self_attn.q_proj.weight``). GGUF files map onto these names in :mod:`minformers.gguf`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..cache import DynamicCache
+from ..configuration import PretrainedConfig
+from ..generation import GenerationMixin
+from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..outputs import (
+    BaseModelOutputWithPast,
+    CausalLMOutputWithPast,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutputWithPast,
+    TokenClassifierOutput,
+)
+from .bert import activation
+from .gpt2 import causal_lm_loss, decoder_attention, decoder_mask, last_token_logits
+
+
+class LlamaConfig(PretrainedConfig):
+    """Llama-2-7B by default; field names are config.json keys."""
+
+    model_type: ClassVar[str] = "llama"
+    vocab_size: int = 32000  # V
+    hidden_size: int = 4096  # H
+    intermediate_size: int = 11008  # MLP width
+    num_hidden_layers: int = 32  # L
+    num_attention_heads: int = 32  # nh
+    num_key_value_heads: int | None = None  # nkv (grouped-query attention); None -> nh
+    hidden_act: str = "silu"
+    max_position_embeddings: int = 2048
+    initializer_range: float = 0.02
+    rms_norm_eps: float = 1e-6
+    use_cache: bool = True
+    pad_token_id: int | None = None
+    bos_token_id: int | None = 1
+    eos_token_id: int | list[int] | None = 2
+    pretraining_tp: int = 1
+    tie_word_embeddings: bool = False
+    rope_theta: float = 10000.0
+    rope_scaling: dict | None = None  # {"rope_type": "linear" | "dynamic" | "llama3", "factor": ..., ...}
+    attention_bias: bool = False
+    attention_dropout: float = 0.0
+    mlp_bias: bool = False
+    head_dim: int | None = None  # hs; None -> H // nh
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.num_key_value_heads is None:
+            self.num_key_value_heads = self.num_attention_heads
+        if self.head_dim is None:
+            self.head_dim = self.hidden_size // self.num_attention_heads
+        if isinstance(self.rope_scaling, dict) and "type" in self.rope_scaling:  # old name of rope_type
+            self.rope_scaling.setdefault("rope_type", self.rope_scaling["type"])
+
+
+class LlamaRMSNorm(nn.Module):
+    """x / sqrt(mean(x^2) + eps) * weight, computed in float32 (https://arxiv.org/abs/1910.07467)."""
+
+    def __init__(self, hidden_size: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        dtype = x.dtype
+        x = x.float()
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
+        return self.weight * x.to(dtype)
+
+
+# --- rotary position embedding (Su et al. 2021, https://arxiv.org/abs/2104.09864) ---
+def rope_inv_freq(config: LlamaConfig, seq_len: int | None = None) -> Tensor:
+    """Inverse frequencies (hs/2,) for config.rope_scaling, as the reference's ROPE_INIT_FUNCTIONS compute them.
+
+    default: theta^(-2i/hs). linear: divided by factor. dynamic (NTK): theta grows once seq_len passes
+    max_position_embeddings. llama3: long wavelengths divided by factor, short kept, smooth in between.
+    """
+    scaling = config.rope_scaling or {}
+    rope_type = scaling.get("rope_type", scaling.get("type", "default"))
+    dim, base = config.head_dim, config.rope_theta
+    if rope_type == "dynamic":
+        max_pos, factor = config.max_position_embeddings, scaling["factor"]
+        seq_len = max(seq_len or max_pos, max_pos)
+        base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))  # (hs/2,)
+    if rope_type in ("default", "dynamic"):
+        return inv_freq
+    if rope_type == "linear":
+        return inv_freq / scaling["factor"]
+    if rope_type == "llama3":
+        factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+        old_len = scaling["original_max_position_embeddings"]
+        wavelen = 2 * math.pi / inv_freq
+        scaled = torch.where(wavelen > old_len / low, inv_freq / factor, inv_freq)
+        smooth = (old_len / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < old_len / high) & ~(wavelen > old_len / low)
+        return torch.where(medium, smoothed, scaled)
+    raise NotImplementedError(f"rope_scaling type {rope_type!r} is not supported; use linear, dynamic or llama3")
+
+
+class LlamaRotaryEmbedding(nn.Module):
+    """position_ids (B, T) -> cos, sin (B, T, hs). Frequencies are a plain attribute, not a buffer: they
+    are recomputed from the config (never loaded), so meta-device construction needs nothing here."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.dynamic = (config.rope_scaling or {}).get("rope_type") == "dynamic"
+        self._inv_freq: Tensor | None = None
+
+    def forward(self, position_ids: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        if self.dynamic:  # the reference recomputes once the sequence outgrows max_position_embeddings
+            seq_len = int(position_ids.max()) + 1
+            inv_freq = rope_inv_freq(self.config, seq_len if seq_len > self.config.max_position_embeddings else None)
+        else:
+            if self._inv_freq is None:
+                self._inv_freq = rope_inv_freq(self.config)
+            inv_freq = self._inv_freq
+        inv_freq = inv_freq.to(position_ids.device)
+        freqs = position_ids[:, :, None].float() * inv_freq[None, None, :]  # (B, T, hs/2)
+        emb = torch.cat((freqs, freqs), dim=-1)  # (B, T, hs)
+        return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+def rotate_half(x: Tensor) -> Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """x (B, n, T, hs); cos/sin (B, T, hs)."""
+    return x * cos[:, None] + rotate_half(x) * sin[:, None]
+
+
+class LlamaAttention(nn.Module):
+    # B batch, T new tokens, S cached + new, H hidden, nh query heads, nkv key/value heads, hs head size
+    def __init__(self, config: LlamaConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.layer_idx = layer_idx
+        self.nh, self.nkv, self.hs = config.num_attention_heads, config.num_key_value_heads, config.head_dim
+        if self.nh % self.nkv:
+            raise ValueError(f"num_attention_heads {self.nh} is not a multiple of num_key_value_heads {self.nkv}")
+        bias = config.attention_bias
+        self.q_proj = nn.Linear(config.hidden_size, self.nh * self.hs, bias=bias)
+        self.k_proj = nn.Linear(config.hidden_size, self.nkv * self.hs, bias=bias)
+        self.v_proj = nn.Linear(config.hidden_size, self.nkv * self.hs, bias=bias)
+        self.o_proj = nn.Linear(self.nh * self.hs, config.hidden_size, bias=bias)
+        self.dropout_p = config.attention_dropout
+        self.scale = self.hs ** -0.5
+
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None, is_causal: bool, cache: Any,
+                output_attentions: bool) -> tuple[Tensor, Tensor | None]:
+        B, T, _ = x.shape
+        q = self.q_proj(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = self.k_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)  # (B, nkv, T, hs)
+        v = self.v_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)  # (B, nkv, T, hs)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if cache is not None:
+            k, v = cache.update(self.layer_idx, k, v)  # (B, nkv, S, hs)
+        p = self.dropout_p if self.training else 0.0
+        y, probs = decoder_attention(q, k, v, mask, is_causal, self.scale, p, output_attentions)  # (B, nh, T, hs)
+        return self.o_proj(y.transpose(1, 2).reshape(B, T, self.nh * self.hs)), probs
+
+
+class LlamaMLP(nn.Module):
+    """down(act(gate(x)) * up(x)) — the SwiGLU MLP (https://arxiv.org/abs/2002.05202)."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        H, I, bias = config.hidden_size, config.intermediate_size, config.mlp_bias
+        self.gate_proj = nn.Linear(H, I, bias=bias)
+        self.up_proj = nn.Linear(H, I, bias=bias)
+        self.down_proj = nn.Linear(I, H, bias=bias)
+        self.act_fn = activation(config.hidden_act)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaDecoderLayer(nn.Module):
+    """Pre-norm: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, config: LlamaConfig, layer_idx: int) -> None:
+        super().__init__()
+        self.self_attn = LlamaAttention(config, layer_idx)
+        self.mlp = LlamaMLP(config)
+        self.input_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.post_attention_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None, is_causal: bool, cache: Any,
+                output_attentions: bool) -> tuple[Tensor, Tensor | None]:
+        y, probs = self.self_attn(self.input_layernorm(x), cos, sin, mask, is_causal, cache, output_attentions)
+        x = x + y
+        return x + self.mlp(self.post_attention_layernorm(x)), probs
+
+
+class LlamaPreTrainedModel(PreTrainedModel):
+    config_class = LlamaConfig
+    base_model_prefix = "model"
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, LlamaRMSNorm):
+            nn.init.ones_(module.weight)
+        else:
+            super()._init_weights(module)
+
+
+class LlamaModel(LlamaPreTrainedModel):
+    """Token embeddings -> L decoder layers (RoPE inside attention) -> final RMSNorm: (B, T, H)."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.layers = nn.ModuleList(LlamaDecoderLayer(config, i) for i in range(config.num_hidden_layers))
+        self.norm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = LlamaRotaryEmbedding(config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embed_tokens
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embed_tokens = value
+
+    def make_cache(self, batch_size: int, max_length: int, dtype: torch.dtype | None = None) -> Any:
+        """A StaticCache for generate(): (batch_size, nkv, max_length, hs) per layer."""
+        from ..cache import StaticCache
+
+        cfg, w = self.config, self.embed_tokens.weight
+        return StaticCache(cfg.num_hidden_layers, batch_size, cfg.num_key_value_heads, cfg.head_dim, max_length,
+                           dtype=dtype or w.dtype, device=w.device)
+
+    def forward(
+        self,
+        input_ids: Tensor | None = None,  # (B, T)
+        attention_mask: Tensor | None = None,  # (B, P + T), 1 = token, 0 = padding
+        position_ids: Tensor | None = None,  # (B, T); default P, P+1, ... (generate() derives them from the mask)
+        past_key_values: Any = None,  # a minformers.cache cache
+        inputs_embeds: Tensor | None = None,  # (B, T, H)
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> BaseModelOutputWithPast | tuple:
+        cfg = self.config
+        output_attentions = cfg.output_attentions if output_attentions is None else output_attentions
+        output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
+        return_dict = cfg.use_return_dict if return_dict is None else return_dict
+        use_cache = (cfg.use_cache and not self.training) if use_cache is None else use_cache
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, H)
+        T = x.shape[1]
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache()
+        P = past_key_values.get_seq_length() if past_key_values is not None else 0
+        if position_ids is None:
+            position_ids = torch.arange(P, P + T, device=x.device)[None]  # (1, T)
+        cos, sin = self.rotary_emb(position_ids, x.dtype)  # (B|1, T, hs), once for all layers
+        mask, is_causal = decoder_mask(attention_mask, T, P, x.dtype)
+
+        hidden_states, attentions = (), ()
+        for layer in self.layers:
+            if output_hidden_states:
+                hidden_states += (x,)
+            x, probs = layer(x, cos, sin, mask, is_causal, past_key_values, output_attentions)
+            if output_attentions:
+                attentions += (probs,)
+        x = self.norm(x)
+        if output_hidden_states:
+            hidden_states += (x,)
+        out = BaseModelOutputWithPast(last_hidden_state=x, past_key_values=past_key_values if use_cache else None,
+                                      hidden_states=hidden_states or None, attentions=attentions or None)
+        return out if return_dict else out.to_tuple()
+
+
+# --- heads: base -> (dropout) -> linear; the loss only when labels are given ---
+class LlamaForCausalLM(GenerationMixin, LlamaPreTrainedModel):
+    """Hidden states -> vocabulary logits (B, T, V); lm_head tied to embed_tokens if tie_word_embeddings."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def make_cache(self, batch_size: int, max_length: int, dtype: torch.dtype | None = None) -> Any:
+        return self.model.make_cache(batch_size, max_length, dtype)
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None, logits_to_keep: int = 0) -> CausalLMOutputWithPast | tuple:
+        """``logits_to_keep=n`` computes logits of the last n tokens only (0 = all), as the reference."""
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                          output_attentions, output_hidden_states, return_dict=True)
+        h = base.last_hidden_state
+        logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
+        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        out = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
+                                     hidden_states=base.hidden_states, attentions=base.attentions)
+        return out if return_dict else out.to_tuple()
+
+
+class LlamaForSequenceClassification(LlamaPreTrainedModel):
+    """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.model = LlamaModel(config)
+        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> SequenceClassifierOutputWithPast | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                          output_attentions, output_hidden_states, return_dict=True)
+        logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
+        loss = classification_loss(logits, labels, self.config) if labels is not None else None
+        out = SequenceClassifierOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
+                                               hidden_states=base.hidden_states, attentions=base.attentions)
+        return out if return_dict else out.to_tuple()
+
+
+class LlamaForTokenClassification(LlamaPreTrainedModel):
+    """Every token -> dropout -> linear ("score"): logits (B, T, num_labels)."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.model = LlamaModel(config)
+        p = getattr(config, "classifier_dropout", None)
+        p = p if p is not None else getattr(config, "hidden_dropout", None)
+        self.dropout = nn.Dropout(p if p is not None else 0.1)
+        self.score = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> TokenClassifierOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                          output_attentions, output_hidden_states, return_dict=True)
+        logits = self.score(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.view(-1, self.num_labels).float(), labels.view(-1).to(logits.device))
+        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
+                                    attentions=base.attentions)
+        return out if return_dict else out.to_tuple()
+
+
+class LlamaForQuestionAnswering(LlamaPreTrainedModel):
+    """Every token -> linear -> (start, end) logits, each (B, T)."""
+
+    base_model_prefix = "transformer"  # the reference's checkpoint key for this head (kept for compatibility)
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.transformer = LlamaModel(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, start_positions: Tensor | None = None,
+                end_positions: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> QuestionAnsweringModelOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, False,
+                                output_attentions, output_hidden_states, return_dict=True)
+        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
+        start_logits, end_logits = start_logits.squeeze(-1).contiguous(), end_logits.squeeze(-1).contiguous()
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
+        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
+                                           hidden_states=base.hidden_states, attentions=base.attentions)
+        return out if return_dict else out.to_tuple()

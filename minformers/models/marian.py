@@ -1,0 +1,205 @@
+"""Marian (Junczys-Dowmunt et al. 2018, https://arxiv.org/abs/1804.00344): the Opus-MT translation models.
+
+BART's layers (models/bart.py) with three differences, so only the embeddings are new here:
+fixed sinusoidal positions (sin in the first half of the features, cos in the second; not
+saved in checkpoints), no layernorm_embedding, and the pad token as decoder start. The
+encoder and decoder may have separate vocabularies (``share_encoder_decoder_embeddings=False``).
+Config -> SinusoidalPositions -> Encoder, Decoder -> MarianModel -> MarianMTModel.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ..cache import EncoderDecoderCache
+from ..generation import GenerationMixin
+from ..outputs import Seq2SeqLMOutput, Seq2SeqModelOutput
+from .bart import (
+    BartConfig,
+    BartDecoder,
+    BartDecoderLayer,
+    BartEncoder,
+    BartEncoderLayer,
+    BartModel,
+    BartPreTrainedModel,
+    seq2seq_fields,
+    shift_tokens_right,
+)
+
+
+class MarianConfig(BartConfig):
+    """Helsinki-NLP/opus-mt-en-de style by default; field names are config.json keys."""
+
+    model_type: ClassVar[str] = "marian"
+    vocab_size: int = 58101
+    decoder_vocab_size: int | None = None  # None -> vocab_size
+    share_encoder_decoder_embeddings: bool = True
+    pad_token_id: int | None = 58100
+    eos_token_id: int | None = 0
+    bos_token_id: int | None = None
+    decoder_start_token_id: int | None = 58100  # the pad token starts every translation
+    forced_eos_token_id: int | None = 0
+    _default_num_labels: ClassVar[int | None] = None  # the reference's MarianConfig() has 2 labels
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.decoder_vocab_size is None:
+            self.decoder_vocab_size = self.vocab_size
+
+
+@lru_cache(maxsize=8)
+def _sinusoidal_table(n_pos: int, dim: int) -> Tensor:
+    """(n_pos, dim): sin(pos / 10000^(2i/dim)) in columns [0, dim/2), cos in [dim/2, dim). Computed in float64."""
+    pos = torch.arange(n_pos, dtype=torch.float64)[:, None]  # (n_pos, 1)
+    j = torch.arange(dim, dtype=torch.float64)
+    angle = pos / torch.pow(10000.0, 2 * torch.div(j, 2, rounding_mode="floor") / dim)  # (n_pos, dim)
+    half = (dim + 1) // 2
+    table = torch.empty(n_pos, dim)
+    table[:, :half] = torch.sin(angle[:, 0::2]).float()
+    table[:, half:] = torch.cos(angle[:, 1::2]).float()
+    return table
+
+
+class MarianSinusoidalPositionalEmbedding(nn.Module):
+    """Fixed positions; a computed table, not a weight (the reference neither saves nor trains it)."""
+
+    def __init__(self, num_positions: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.num_positions, self.embedding_dim = num_positions, embedding_dim
+
+    def forward(self, position_ids: Tensor) -> Tensor:  # (T,) -> (T, H)
+        table = _sinusoidal_table(self.num_positions, self.embedding_dim)
+        return table.to(position_ids.device)[position_ids]
+
+
+class MarianEncoder(BartEncoder):
+    def __init__(self, config: MarianConfig, embed_tokens: nn.Embedding) -> None:
+        nn.Module.__init__(self)
+        self.config = config
+        self.embed_tokens = embed_tokens
+        self.embed_scale = math.sqrt(config.d_model) if config.scale_embedding else 1.0
+        self.embed_positions = MarianSinusoidalPositionalEmbedding(config.max_position_embeddings, config.d_model)
+        self.layers = nn.ModuleList(BartEncoderLayer(config, i) for i in range(config.encoder_layers))
+
+    def embed(self, input_ids: Tensor | None, inputs_embeds: Tensor | None) -> Tensor:
+        if inputs_embeds is None:
+            inputs_embeds = self.embed_tokens(input_ids) * self.embed_scale  # (B, S, H)
+        S = inputs_embeds.size(1)
+        if S > self.config.max_position_embeddings:
+            raise ValueError(f"Input is {S} tokens long, but this model accepts at most "
+                             f"{self.config.max_position_embeddings} (max_position_embeddings)")
+        return inputs_embeds + self.embed_positions(torch.arange(S, device=inputs_embeds.device))
+
+
+class MarianDecoder(BartDecoder):
+    def __init__(self, config: MarianConfig, embed_tokens: nn.Embedding) -> None:
+        nn.Module.__init__(self)
+        self.config = config
+        self.embed_tokens = embed_tokens
+        self.embed_scale = math.sqrt(config.d_model) if config.scale_embedding else 1.0
+        self.embed_positions = MarianSinusoidalPositionalEmbedding(config.max_position_embeddings, config.d_model)
+        self.layers = nn.ModuleList(BartDecoderLayer(config, i) for i in range(config.decoder_layers))
+
+    def embed(self, input_ids: Tensor | None, inputs_embeds: Tensor | None, past: int) -> Tensor:
+        if inputs_embeds is None:
+            inputs_embeds = self.embed_tokens(input_ids) * self.embed_scale  # (B, T, H)
+        T = inputs_embeds.size(1)
+        return inputs_embeds + self.embed_positions(torch.arange(past, past + T, device=inputs_embeds.device))
+
+
+class MarianPreTrainedModel(BartPreTrainedModel):
+    config_class = MarianConfig
+    # old checkpoints saved the sinusoidal tables; they are recomputed
+    _keys_to_ignore_on_load_unexpected: ClassVar[list[str]] = [r"position_ids$", r"embed_positions\.weight$"]
+
+
+class MarianModel(MarianPreTrainedModel):
+    """Encoder-decoder: decoder last_hidden_state (B, T, H), encoder_last_hidden_state (B, S, H)."""
+
+    def __init__(self, config: MarianConfig) -> None:
+        super().__init__(config)
+        pad = config.pad_token_id
+        if config.share_encoder_decoder_embeddings:
+            self.shared = nn.Embedding(config.vocab_size, config.d_model, pad)
+            encoder_embed = decoder_embed = self.shared  # one module, three checkpoint names
+        else:
+            self.shared = None
+            encoder_embed = nn.Embedding(config.vocab_size, config.d_model, pad)
+            decoder_embed = nn.Embedding(config.vocab_size, config.d_model, pad)  # vocab_size rows, as the reference
+        self.encoder = MarianEncoder(config, encoder_embed)
+        self.decoder = MarianDecoder(config, decoder_embed)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.encoder.embed_tokens
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        if self.config.share_encoder_decoder_embeddings:
+            self.shared = self.encoder.embed_tokens = self.decoder.embed_tokens = value
+        else:
+            self.encoder.embed_tokens = value
+
+    def get_encoder(self) -> nn.Module:
+        return self.encoder
+
+    def get_decoder(self) -> nn.Module:
+        return self.decoder
+
+    forward = BartModel.forward  # the same wiring: encoder once, decoder with cross-attention
+
+
+class MarianMTModel(GenerationMixin, MarianPreTrainedModel):
+    """Translation: decoder states -> lm_head (tied to the decoder embeddings) + final_logits_bias."""
+
+    def __init__(self, config: MarianConfig) -> None:
+        super().__init__(config)
+        self.model = MarianModel(config)
+        V = config.vocab_size if config.share_encoder_decoder_embeddings else config.decoder_vocab_size
+        self.register_buffer("final_logits_bias", torch.zeros(1, V))  # (1, V), saved
+        self.lm_head = nn.Linear(config.d_model, V, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def tie_weights(self) -> None:
+        """lm_head shares the *decoder's* embeddings (they differ from the encoder's when not shared)."""
+        if self.config.tie_word_embeddings:
+            self.lm_head.weight = self.model.decoder.embed_tokens.weight
+
+    def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:
+        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
+                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
+                past_key_values: EncoderDecoderCache | None = None, inputs_embeds: Tensor | None = None,
+                decoder_inputs_embeds: Tensor | None = None, labels: Tensor | None = None,
+                use_cache: bool | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> Seq2SeqLMOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        if labels is not None:
+            use_cache = False
+            if decoder_input_ids is None and decoder_inputs_embeds is None:
+                decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)
+        base: Seq2SeqModelOutput = self.model(
+            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask, decoder_head_mask,
+            cross_attn_head_mask, encoder_outputs, past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache,
+            output_attentions, output_hidden_states, return_dict=True)
+        logits = self.lm_head(base.last_hidden_state) + self.final_logits_bias  # (B, T, V)
+        loss = None
+        if labels is not None:
+            loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)),
+                                                     labels.view(-1).to(logits.device))
+        out = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq_fields(base))
+        return out if return_dict else out.to_tuple()
+
+
+MarianForConditionalGeneration = MarianMTModel  # the naming convention AutoModelForSeq2SeqLM looks for

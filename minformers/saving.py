@@ -1,0 +1,124 @@
+"""Writing a checkpoint folder all at once, and cutting large weights into shards.
+
+``atomic_folder`` gives ``save_pretrained`` a fresh temp folder next to the target,
+pre-filled (by hard links, no copying) with the target's files that this save does
+not replace -- a tokenizer saved earlier, a README, training checkpoints. Only when
+everything is written is the temp folder swapped in: with ``renameat2(RENAME_EXCHANGE)``
+on Linux, atomically; elsewhere by two renames. A crash or an exception mid-save
+leaves the previous folder exactly as it was and removes the temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_size(size: int | str) -> int:
+    """``"5GB"`` -> 5_000_000_000, ``"200KiB"`` -> 204_800, ``123`` -> 123 (as the reference reads max_shard_size)."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        value = size
+    elif isinstance(size, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*", size.upper())
+        if m is None:
+            raise ValueError(f"max_shard_size {size!r} is not a size: use bytes (an int) or e.g. '200KB', '5GB', '2GiB'")
+        value = int(float(m.group(1)) * _UNITS[m.group(2) or ""])
+    else:
+        raise TypeError(f"max_shard_size must be an int (bytes) or a string such as '5GB', got {size!r}")
+    if value <= 0:
+        raise ValueError(f"max_shard_size must be positive, got {size!r}")
+    return value
+
+
+def split_into_shards(sizes: dict[str, int], max_shard_size: int) -> list[list[str]]:
+    """Group names (in order) into shards of at most `max_shard_size` bytes; a bigger tensor gets a shard alone."""
+    shards: list[list[str]] = [[]]
+    current = 0
+    for name, nbytes in sizes.items():
+        if shards[-1] and current + nbytes > max_shard_size:
+            shards.append([])
+            current = 0
+        shards[-1].append(name)
+        current += nbytes
+    return shards
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False when the system can't."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    def link(s: str, d: str) -> None:
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    shutil.copytree(src, dst, symlinks=True, copy_function=link, dirs_exist_ok=True)
+
+
+@contextmanager
+def atomic_folder(target: str | os.PathLike, replaces: Callable[[str], bool]) -> Iterator[Path]:
+    """Yield a temp folder to write into; swap it in for `target` when the block ends without an error.
+
+    Entries of an existing `target` for which ``replaces(name)`` is false are carried over.
+    """
+    target = Path(target)
+    if target.is_file():
+        raise OSError(f"save_pretrained needs a folder, but {target} is a file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.saving-"))
+    try:
+        if target.is_dir():
+            for entry in target.iterdir():
+                if replaces(entry.name):
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    _link_tree(entry, tmp / entry.name)
+                elif entry.is_symlink():
+                    os.symlink(os.readlink(entry), tmp / entry.name)
+                else:
+                    try:
+                        os.link(entry, tmp / entry.name)
+                    except OSError:
+                        shutil.copy2(entry, tmp / entry.name)
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700; a saved folder is a normal folder
+        if not target.exists():
+            os.replace(tmp, target)
+        elif _exchange(tmp, target):
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous folder
+        else:
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+            os.rmdir(old)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
