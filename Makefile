@@ -9,14 +9,18 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 # The CPU build of torch lies on the machines' disk; an unpinned torch pulls a CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-slow bench clean
 
 demo: $(VENV)/.installed-base
 	HF_HUB_OFFLINE=1 $(PY) examples/demo.py
 
 test: $(VENV)/.installed-test
 	$(PY) scripts/fetch_assets.py --all >/dev/null
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(VENV)/.installed-test
+	$(PY) scripts/fetch_assets.py --all >/dev/null
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/run_all.py

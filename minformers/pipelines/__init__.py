@@ -6,7 +6,7 @@ import importlib
 import logging
 from typing import Any
 
-from .registry import ALIASES, TASKS, resolve_task, task_for_architectures
+from .registry import ALIASES, TASKS, default_model, resolve_task, task_for_architectures
 
 logger = logging.getLogger("minformers.pipelines")
 
@@ -36,6 +36,7 @@ def pipeline(
     become defaults for every call; unknown ones raise ``TypeError``.
     """
     from .. import auto
+    from ..hub import packaged_gguf_file
 
     if trust_remote_code:
         raise ValueError("trust_remote_code=True is refused: minformers runs only its own architectures")
@@ -50,8 +51,8 @@ def pipeline(
     name, entry = resolve_task(task)
 
     if model is None:
-        model = entry.default_model
-        revision = revision or entry.default_revision
+        model, default_revision = default_model(name, entry)
+        revision = revision or default_revision
         where = f" and revision {revision}" if revision else ""
         logger.warning(
             f"No model was supplied, defaulted to {model}{where}.\n"
@@ -63,9 +64,16 @@ def pipeline(
     hub_kwargs = {k: v for k, v in {"revision": revision, "token": token}.items() if v is not None}
     if isinstance(config, str):
         config = auto.AutoConfig.from_pretrained(config, **hub_kwargs)
+    tokenizer_kwargs: dict = {}
     if isinstance(model, str):
         model_name = model
-        auto_class = getattr(auto, entry.auto_class)
+        model_kwargs = dict(model_kwargs or {})
+        gguf_file = model_kwargs.get("gguf_file") or packaged_gguf_file(model)  # packaged GGUF: model + tokenizer
+        if gguf_file is not None:
+            model_kwargs["gguf_file"] = gguf_file
+            if tokenizer is None or tokenizer == model_name:
+                tokenizer_kwargs["gguf_file"] = gguf_file
+        auto_class = getattr(auto, _auto_class_name(entry, model, config, hub_kwargs))
         try:
             model = auto_class.from_pretrained(model, config=config, **hub_kwargs, **(model_kwargs or {}))
         except OSError as err:
@@ -83,7 +91,7 @@ def pipeline(
             raise ValueError("a model object was given without a tokenizer: pass tokenizer=... as well")
         tokenizer = source
     if isinstance(tokenizer, str):
-        tokenizer = auto.AutoTokenizer.from_pretrained(tokenizer, **hub_kwargs)
+        tokenizer = auto.AutoTokenizer.from_pretrained(tokenizer, **hub_kwargs, **tokenizer_kwargs)
 
     cls = getattr(importlib.import_module(f".{entry.module}", __name__), entry.pipeline_class)
     return cls(model, tokenizer, task=name, batch_size=batch_size, device=device, dtype=dtype, **params)
@@ -104,3 +112,16 @@ def _infer_task(model: Any, config: Any, hub_kwargs: dict) -> str:
             "pass the task, e.g. pipeline('text-classification', model=...)"
         )
     return task
+
+
+def _auto_class_name(entry: Any, model: str, config: Any, hub_kwargs: dict) -> str:
+    """The task's Auto class, or its headless fallback when the checkpoint has no such head."""
+    if entry.headless_auto_class is None:
+        return entry.auto_class
+    from .. import auto
+
+    config = config if config is not None else auto.AutoConfig.from_pretrained(model, **hub_kwargs)
+    suffix = entry.auto_class.removeprefix("AutoModel")
+    if any(arch.endswith(suffix) for arch in getattr(config, "architectures", None) or []):
+        return entry.auto_class
+    return entry.headless_auto_class

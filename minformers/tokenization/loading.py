@@ -159,3 +159,147 @@ def bert_tokenizer(
         (cls_token, tok.token_to_id(cls_token)), (sep_token, tok.token_to_id(sep_token))
     )
     return tok
+
+
+# ----------------------------------------------------------------------------------------------
+# A folder -> the right PreTrainedTokenizerFast subclass
+# ----------------------------------------------------------------------------------------------
+
+# tokenizer_config.json's ``tokenizer_class`` / config.json's ``model_type`` -> "module:Class"
+# (names, not classes: resolved with importlib so this module imports nothing heavy).
+TOKENIZER_CLASSES = {
+    "BertTokenizer": "bert:BertTokenizerFast",
+    "BertTokenizerFast": "bert:BertTokenizerFast",
+    "DistilBertTokenizer": "bert:DistilBertTokenizerFast",
+    "DistilBertTokenizerFast": "bert:DistilBertTokenizerFast",
+    "PreTrainedTokenizerFast": "tokenization_utils:PreTrainedTokenizerFast",
+    "GPT2Tokenizer": "bpe:GPT2TokenizerFast",
+    "GPT2TokenizerFast": "bpe:GPT2TokenizerFast",
+    "RobertaTokenizer": "bpe:RobertaTokenizerFast",
+    "RobertaTokenizerFast": "bpe:RobertaTokenizerFast",
+    "LlamaTokenizer": "bpe:LlamaTokenizerFast",
+    "LlamaTokenizerFast": "bpe:LlamaTokenizerFast",
+    "T5Tokenizer": "sp_tokenizers:T5TokenizerFast",
+    "T5TokenizerFast": "sp_tokenizers:T5TokenizerFast",
+    "AlbertTokenizer": "sp_tokenizers:AlbertTokenizerFast",
+    "AlbertTokenizerFast": "sp_tokenizers:AlbertTokenizerFast",
+    "XLMRobertaTokenizer": "sp_tokenizers:XLMRobertaTokenizerFast",
+    "XLMRobertaTokenizerFast": "sp_tokenizers:XLMRobertaTokenizerFast",
+}
+MODEL_TYPE_TO_TOKENIZER = {
+    "bert": "bert:BertTokenizerFast", "distilbert": "bert:DistilBertTokenizerFast", "gpt2": "bpe:GPT2TokenizerFast",
+    "roberta": "bpe:RobertaTokenizerFast", "llama": "bpe:LlamaTokenizerFast",
+    "t5": "sp_tokenizers:T5TokenizerFast", "albert": "sp_tokenizers:AlbertTokenizerFast",
+    "xlm-roberta": "sp_tokenizers:XLMRobertaTokenizerFast",
+}
+VOCAB_JSON = "vocab.json"
+MERGES_FILE = "merges.txt"
+
+
+def write_vocabulary_files(model: Any, folder: Path, prefix: str = "") -> list[Path]:
+    """The slow-tokenizer files the reference also writes: vocab.txt (WordPiece) or vocab.json + merges.txt (BPE)."""
+    vocab = getattr(model, "vocab", None)
+    if not isinstance(vocab, dict):
+        return []
+    ordered = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    merges = getattr(model, "merges", None)
+    if merges is None:
+        path = folder / (prefix + VOCAB_FILE)
+        write_atomic(path, "".join(t + "\n" for t in ordered))
+        return [path]
+    vj, mf = folder / (prefix + VOCAB_JSON), folder / (prefix + MERGES_FILE)
+    write_atomic(vj, json.dumps(vocab, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_atomic(mf, "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+    return [vj, mf]
+
+
+def tokenizer_class(spec: str) -> type:
+    import importlib
+
+    module, name = spec.split(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
+    """Pick the class and build it from the files of `folder` (see ``from_pretrained``)."""
+    from .bert import BertTokenizerFast
+    from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
+    from .tokenization_utils import _BERT_KWARGS, _INIT_KWARGS, PreTrainedTokenizerFast
+
+    from .bpe import _ByteLevelBPEFast
+
+    gguf_file = kwargs.pop("gguf_file", None)
+    if gguf_file is not None:
+        return _load_gguf(cls, folder / gguf_file, name, kwargs)
+    tok_file = kwargs.pop("tokenizer_file", None) or folder / TOKENIZER_FILE
+    merges_file = kwargs.pop("merges_file", None) or folder / MERGES_FILE
+    vocab_file = kwargs.pop("vocab_file", None)
+    if vocab_file is None:
+        vocab_file = folder / (VOCAB_JSON if Path(merges_file).is_file() and (folder / VOCAB_JSON).is_file() else VOCAB_FILE)
+    config_path = folder / CONFIG_FILE
+    config = read_json(config_path) if config_path.is_file() else {}
+    special_path = folder / SPECIAL_TOKENS_MAP_FILE
+    special_map = read_json(special_path) if special_path.is_file() else {}
+    has_json, has_vocab = Path(tok_file).is_file(), Path(vocab_file).is_file()
+    if not has_json and not has_vocab:
+        raise OSError(
+            f"Can't load a tokenizer from {folder}: it holds none of the tokenizer files looked for "
+            f"({TOKENIZER_FILE}, or {VOCAB_FILE} with {CONFIG_FILE})."
+        )
+    # Which class: tokenizer_config.json's tokenizer_class, else config.json's model_type, else the caller.
+    target = cls
+    if cls in (PreTrainedTokenizerFast,) or cls.__name__ == "AutoTokenizer":
+        name_cls = config.get("tokenizer_class")
+        if name_cls in TOKENIZER_CLASSES:
+            target = tokenizer_class(TOKENIZER_CLASSES[name_cls])
+        elif (folder / "config.json").is_file():
+            model_type = read_json(folder / "config.json").get("model_type")
+            if model_type in MODEL_TYPE_TO_TOKENIZER:
+                target = tokenizer_class(MODEL_TYPE_TO_TOKENIZER[model_type])
+        if target is PreTrainedTokenizerFast and not has_json:
+            # a bare vocab.txt is a WordPiece vocabulary; vocab.json + merges.txt a GPT-2 one
+            target = tokenizer_class("bpe:GPT2TokenizerFast") if Path(vocab_file).name.endswith(".json") else BertTokenizerFast
+    init: dict[str, Any] = {}
+    for key, value in special_map.items():
+        init[key] = value["content"] if isinstance(value, dict) else value
+    for key, value in config.items():
+        if key in SPECIAL_TOKENS_ATTRIBUTES or key == "additional_special_tokens":
+            init[key] = value["content"] if isinstance(value, dict) else value
+        elif key in _INIT_KWARGS or (key in _BERT_KWARGS and issubclass(target, BertTokenizerFast)):
+            init[key] = value
+        elif key in getattr(target, "_extra_kwargs", ()):
+            init[key] = value
+    # transformers >= 4.43 saves the chat template beside tokenizer_config.json; that file wins, as there.
+    if (folder / "chat_template.jinja").is_file():
+        init["chat_template"] = (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    elif (folder / "chat_template.json").is_file():
+        init["chat_template"] = read_json(folder / "chat_template.json")["chat_template"]
+    init.update(kwargs)
+    init["name_or_path"] = name
+    if issubclass(target, BertTokenizerFast):
+        tok = target(vocab_file=vocab_file if has_vocab else None, tokenizer_file=tok_file if has_json else None, **init)
+    elif issubclass(target, _ByteLevelBPEFast):
+        tok = target(vocab_file=vocab_file if has_vocab else None, merges_file=merges_file if Path(merges_file).is_file() else None,
+                     tokenizer_file=tok_file if has_json else None, **init)
+    else:
+        for key in _BERT_KWARGS:
+            init.pop(key, None)
+        tok = target(tokenizer_file=tok_file, **init)
+    tok.init_kwargs = {**{k: v for k, v in config.items() if k != "added_tokens_decoder"}, **tok.init_kwargs}
+    return tok
+
+
+def _load_gguf(cls: type, path: Path, name: str, kwargs: dict[str, Any]):
+    """A GGUF file's tokenizer (``from_pretrained(folder, gguf_file=...)``), as the reference converts it."""
+    from minformers.gguf import read_gguf_tokenizer
+
+    from .bpe import LlamaTokenizerFast, gguf_tokenizer
+    from .tokenization_utils import PreTrainedTokenizerFast
+
+    if not path.is_file():
+        raise OSError(f"GGUF file {path} not found")
+    tok, init = gguf_tokenizer(read_gguf_tokenizer(path))
+    target = LlamaTokenizerFast if cls is PreTrainedTokenizerFast or cls.__name__ == "AutoTokenizer" else cls
+    init.update(kwargs)
+    init["name_or_path"] = name
+    return target(tokenizer_object=tok, **init)

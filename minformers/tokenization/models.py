@@ -132,4 +132,14 @@ def from_dict(d: dict[str, Any]) -> WordPiece:
     kind = d.get("type")
     if kind == "WordPiece" or (kind is None and "continuing_subword_prefix" in d):
         return WordPiece.from_dict(d)
+    from .unigram import Unigram, WordLevel
+
+    if kind == "Unigram" or (kind is None and isinstance(d.get("vocab"), list)):
+        return Unigram.from_dict(d)
+    if kind == "WordLevel":
+        return WordLevel.from_dict(d)
+    if kind == "BPE" or (kind is None and "merges" in d):
+        from .sp_bpe import BPE
+
+        return BPE.from_dict(d)
     raise ValueError(f"unsupported tokenizer model type {kind!r}; supported: WordPiece")

@@ -210,10 +210,10 @@ class Lowercase(Normalizer):
 
 
 class StripAccents(Normalizer):
-    """Drop combining marks (Mn); meant to follow NFD, as upstream."""
+    """Drop combining marks (any Mark: Mn, Mc, Me — upstream ``is_combining_mark``); meant to follow NFD."""
 
     def map_char(self, ch: str) -> str:
-        return "" if unicodedata.category(ch) == "Mn" else ch
+        return "" if unicodedata.category(ch)[0] == "M" else ch
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         if text.isascii():
@@ -257,4 +257,8 @@ def from_dict(d: dict[str, Any] | None) -> Normalizer | None:
         return Sequence([from_dict(x) for x in d["normalizers"]])
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
+    from .sentencepiece import NORMALIZERS as _SP  # Precompiled, Replace, Prepend, Strip
+
+    if kind in _SP:
+        return _SP[kind](d)
     raise ValueError(f"unsupported normalizer type {kind!r}; supported: BertNormalizer, Sequence, {', '.join(_SIMPLE)}")

@@ -86,6 +86,177 @@ class Whitespace(PreTokenizer):
         self.pattern = self.ascii_pattern = re.compile(r"\w+|[^\w\s]+")
 
 
+# -- generic splitting (tokenizer.json ``Split``, ``Digits``, ``Punctuation``, ``Sequence``) ------------
+
+BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous")
+
+
+def _pieces(text: str, rx: re.Pattern, invert: bool) -> list[tuple[int, int, bool]]:
+    """Cover `text` with (start, end, is_match) pieces (empty matches are skipped)."""
+    out, pos = [], 0
+    for m in rx.finditer(text):
+        s, e = m.span()
+        if s == e:
+            continue
+        if s > pos:
+            out.append((pos, s, invert))
+        out.append((s, e, not invert))
+        pos = e
+    if pos < len(text):
+        out.append((pos, len(text), invert))
+    return out
+
+
+def apply_behavior(pieces: list[tuple[int, int, bool]], behavior: str) -> list[tuple[int, int]]:
+    """Upstream ``SplitDelimiterBehavior`` over (start, end, is_match) pieces."""
+    if behavior == "removed":
+        return [(s, e) for s, e, m in pieces if not m]
+    if behavior == "isolated":
+        return [(s, e) for s, e, _ in pieces]
+    out: list[list[int]] = []
+    prev = False
+    if behavior == "merged_with_previous":
+        for s, e, m in pieces:
+            if m and not prev and out:
+                out[-1][1] = e
+            else:
+                out.append([s, e])
+            prev = m
+    elif behavior == "merged_with_next":
+        for s, e, m in reversed(pieces):
+            if m and not prev and out:
+                out[-1][0] = s
+            else:
+                out.append([s, e])
+            prev = m
+        out.reverse()
+    elif behavior == "contiguous":
+        for s, e, m in pieces:
+            if m == prev and out:
+                out[-1][1] = e
+            else:
+                out.append([s, e])
+            prev = m
+    else:
+        raise ValueError(f"unknown split behavior {behavior!r}; use one of {BEHAVIORS}")
+    return [(s, e) for s, e in out]
+
+
+class _RuleSplit:
+    """A regex + a delimiter behaviour; ``split_spans`` gives (word, start, end)."""
+
+    rx: re.Pattern
+    behavior: str = "isolated"
+    invert: bool = False
+
+    def split_spans(self, text: str) -> list[tuple]:
+        return [(text[s:e], s, e) for s, e in apply_behavior(_pieces(text, self.rx, self.invert), self.behavior)]
+
+    def split(self, text: str) -> list[str]:
+        return [w for w, *_ in self.split_spans(text)]
+
+
+class Split(_RuleSplit):
+    """Upstream ``pre_tokenizers::Split``: pattern ``{"String": ...}`` or ``{"Regex": ...}`` (Oniguruma syntax)."""
+
+    def __init__(self, pattern: dict[str, str] | str, behavior: str = "isolated", invert: bool = False) -> None:
+        from .byte_level import compile_regex
+
+        self.pattern = pattern if isinstance(pattern, dict) else {"String": pattern}
+        self.behavior = _snake(behavior)
+        self.invert = invert
+        if "Regex" in self.pattern:
+            self.rx = compile_regex(self.pattern["Regex"])
+        else:
+            self.rx = re.compile(re.escape(self.pattern["String"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Split", "pattern": self.pattern, "behavior": _camel(self.behavior), "invert": self.invert}
+
+
+class Digits(_RuleSplit):
+    """Numbers (Unicode ``N*``) split from the rest; each digit alone with ``individual_digits``."""
+
+    def __init__(self, individual_digits: bool = False) -> None:
+        from .byte_level import unicode_classes
+
+        self.individual_digits = individual_digits
+        self.rx = re.compile(f"[{unicode_classes()['N']}]" + ("" if individual_digits else "+"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Digits", "individual_digits": self.individual_digits}
+
+
+class Punctuation(_RuleSplit):
+    """Each punctuation char (ASCII punctuation + Unicode ``P*``) is a match, handled by ``behavior``."""
+
+    def __init__(self, behavior: str = "isolated") -> None:
+        self.behavior = _snake(behavior)
+        self.rx = re.compile(f"[{_classes()[1]}]")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Punctuation", "behavior": _camel(self.behavior)}
+
+
+class Sequence:
+    """Each pre-tokeniser splits the pieces of the previous one; a byte-level step maps the final words."""
+
+    def __init__(self, pretokenizers: list[Any]) -> None:
+        self.pretokenizers = list(pretokenizers)
+        maps = [p.map_word for p in self.pretokenizers if getattr(p, "map_word", None) is not None]
+        if maps:
+            self.map_word = maps[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Sequence", "pretokenizers": [p.to_dict() for p in self.pretokenizers]}
+
+    def split_spans(self, text: str) -> list[tuple]:
+        pieces: list[tuple] = [(text, 0, len(text), None)] if text else []
+        for pre in self.pretokenizers:
+            nxt: list[tuple] = []
+            for word, start, _, pos in pieces:
+                for item in pre.split_spans(word):
+                    w, s, e = item[0], item[1], item[2]
+                    sub = item[3] if len(item) > 3 else None
+                    if pos is None and sub is None:
+                        nxt.append((w, start + s, start + e, None))
+                        continue
+                    idx = sub if sub is not None else range(s, e)
+                    new = [pos[j] for j in idx] if pos is not None else [start + j for j in idx]
+                    nxt.append((w, new[0] if new else start + s, (new[-1] + 1) if new else start + e, new))
+            pieces = nxt
+        return pieces
+
+    def split(self, text: str) -> list[str]:
+        return [p[0] for p in self.split_spans(text)]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _camel(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def _split_from_dict(d: dict[str, Any]) -> Any:
+    kind = d["type"]
+    if kind == "Split":
+        return Split(d["pattern"], d.get("behavior", "Isolated"), d.get("invert", False))
+    if kind == "Digits":
+        return Digits(d.get("individual_digits", False))
+    if kind == "Punctuation":
+        return Punctuation(d.get("behavior", "Isolated"))
+    if kind == "Sequence":
+        return Sequence([from_dict(x) for x in d["pretokenizers"]])
+    from .byte_level import ByteLevel
+
+    return ByteLevel.from_dict(d)
+
+
+_SPLIT_KINDS = ("Split", "Digits", "Punctuation", "Sequence", "ByteLevel")
+
+
 _KINDS = {"BertPreTokenizer": BertPreTokenizer, "WhitespaceSplit": WhitespaceSplit, "Whitespace": Whitespace}
 
 
@@ -95,4 +266,10 @@ def from_dict(d: dict[str, Any] | None) -> PreTokenizer | None:
     kind = d.get("type")
     if kind in _KINDS:
         return _KINDS[kind]()
+    if kind in _SPLIT_KINDS:
+        return _split_from_dict(d)
+    from .sentencepiece import PRE_TOKENIZERS as _SP  # Metaspace
+
+    if kind in _SP:
+        return _SP[kind](d)
     raise ValueError(f"unsupported pre_tokenizer type {kind!r}; supported: {', '.join(_KINDS)}")

@@ -33,6 +33,8 @@ class TemplateProcessing:
         self.single = single
         self.pair = pair
         self.special_tokens = special_tokens
+        # ``trim_offsets`` of a byte-level post-processor: None (off) or its ``add_prefix_space``
+        self.trim: bool | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TemplateProcessing":
@@ -102,7 +104,12 @@ class TemplateProcessing:
                 enc = a if name == "A" else b
                 n = len(enc.ids)
                 tokens += enc.tokens
-                offsets += enc.offsets
+                if self.trim is None:
+                    offsets += enc.offsets
+                else:
+                    from .byte_level import trim_offsets
+
+                    offsets += trim_offsets(enc.tokens, enc.offsets, self.trim)
                 word_ids += enc.word_ids
                 special += [0] * n
                 seq_ids += [0 if name == "A" else 1] * n
@@ -133,6 +140,47 @@ class TemplateProcessing:
         return over
 
 
+class Described(TemplateProcessing):
+    """A template equivalent to another tokenizer.json processor, saved back as that processor.
+
+    ``ByteLevel`` (no special tokens; trims offsets), ``RobertaProcessing``
+    (``<s> A </s>`` / ``<s> A </s></s> B </s>``, all type id 0) and ``Sequence``
+    (a ``ByteLevel`` then a template — the Llama-3 shape) are all a template plus
+    the optional offset trimming.
+    """
+
+    def __init__(self, spec: dict[str, Any], template: TemplateProcessing, trim: bool | None) -> None:
+        super().__init__(template.single, template.pair, template.special_tokens)
+        self.spec = spec
+        self.trim = trim
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.spec)
+
+
+def _described(d: dict[str, Any]) -> TemplateProcessing:
+    kind = d["type"]
+    if kind == "ByteLevel":
+        plain = TemplateProcessing([("seq", "A", 0)], [("seq", "A", 0), ("seq", "B", 1)], {})
+        return Described(d, plain, d.get("add_prefix_space", True) if d.get("trim_offsets", True) else None)
+    if kind == "RobertaProcessing":
+        (c, ci), (sp, si) = d["cls"], d["sep"]
+        t = TemplateProcessing(
+            [("special", c, 0), ("seq", "A", 0), ("special", sp, 0)],
+            [("special", c, 0), ("seq", "A", 0), ("special", sp, 0), ("special", sp, 0), ("seq", "B", 0), ("special", sp, 0)],
+            {c: ([ci], [c]), sp: ([si], [sp])},
+        )
+        return Described(d, t, d.get("add_prefix_space", True) if d.get("trim_offsets", True) else None)
+    # Sequence
+    parts = [from_dict(x) for x in d["processors"]]
+    templates = [p for p in parts if p is not None and not (isinstance(p, Described) and p.spec["type"] == "ByteLevel")]
+    if len(templates) > 1:
+        raise ValueError("a post_processor Sequence with more than one template is not supported")
+    base = templates[0] if templates else _described({"type": "ByteLevel", "trim_offsets": False})
+    trims = [p.trim for p in parts if p is not None and p.trim is not None]
+    return Described(d, base, trims[0] if trims else base.trim)
+
+
 def from_dict(d: dict[str, Any] | None) -> TemplateProcessing | None:
     if d is None:
         return None
@@ -141,4 +189,9 @@ def from_dict(d: dict[str, Any] | None) -> TemplateProcessing | None:
         return TemplateProcessing.from_dict(d)
     if kind == "BertProcessing":
         return TemplateProcessing.bert(tuple(d["cls"]), tuple(d["sep"]))
-    raise ValueError(f"unsupported post_processor type {kind!r}; supported: TemplateProcessing, BertProcessing")
+    if kind in ("ByteLevel", "RobertaProcessing", "Sequence"):
+        return _described(d)
+    raise ValueError(
+        f"unsupported post_processor type {kind!r}; supported: TemplateProcessing, BertProcessing, "
+        "RobertaProcessing, ByteLevel, Sequence"
+    )

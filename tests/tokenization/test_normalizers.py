@@ -89,4 +89,4 @@ def test_from_dict_round_trip_and_errors():
     assert seq.normalize_str("É") == "e\u0301"
     assert N.from_dict(None) is None
     with pytest.raises(ValueError, match="unsupported normalizer"):
-        N.from_dict({"type": "Replace"})
+        N.from_dict({"type": "NoSuchNormalizer"})

@@ -43,4 +43,4 @@ def test_ascii_and_unicode_patterns_agree():
 
 def test_unknown_type_is_an_error():
     with pytest.raises(ValueError, match="unsupported pre_tokenizer"):
-        P.from_dict({"type": "Metaspace"})
+        P.from_dict({"type": "NoSuchPreTokenizer"})

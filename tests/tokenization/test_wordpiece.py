@@ -59,4 +59,4 @@ def test_from_dict_and_to_dict():
     d = {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": VOCAB}
     assert from_dict(d).to_dict() == d
     with pytest.raises(ValueError, match="unsupported tokenizer model"):
-        from_dict({"type": "BPE"})
+        from_dict({"type": "NoSuchModel"})

@@ -1,0 +1,170 @@
+"""Stage 3 models beyond WordPiece: SentencePiece Unigram and WordLevel.
+
+Same interface as :class:`.models.WordPiece`: ``tokenize(word) -> (ids, tokens,
+spans)`` with ``(start, end)`` character spans inside the word, a ``vocab``
+dict, ``token_to_id``/``id_to_token``, ``to_dict``/``from_dict`` (the
+tokenizer.json ``model`` entry) and a ``word_ids_cache`` for the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import WordPieces, _IdsCache
+
+K_UNK_PENALTY = 10.0  # upstream unigram/model.rs: an unknown character costs min_score - 10
+
+
+class Unigram:
+    """The SentencePiece Unigram model (Kudo 2018), decoded with Viterbi as upstream ``models::Unigram``.
+
+    Every piece (special ones too) is a lattice edge scored with its log
+    probability; a character no piece starts with becomes an ``unk`` edge scored
+    ``min_score - 10``. Ties keep the first candidate seen — shorter pieces are
+    seen first (upstream walks a prefix trie) — and consecutive unknowns are
+    fused into one token whose text is the surface string (upstream ``fuse_unk``
+    is always on for Unigram). With ``byte_fallback`` an unknown piece becomes
+    its UTF-8 bytes as ``<0xXX>`` tokens, when all of them are in the vocabulary.
+    """
+
+    def __init__(self, vocab: list[tuple[str, float]], unk_id: int | None = None, byte_fallback: bool = False) -> None:
+        if unk_id is not None and not 0 <= unk_id < len(vocab):
+            raise ValueError(f"Unigram: unk_id {unk_id} is outside the vocabulary of {len(vocab)} pieces")
+        self.pieces = [(str(p), float(s)) for p, s in vocab]
+        self.unk_id = unk_id
+        self.byte_fallback = byte_fallback
+        self.vocab: dict[str, int] = {}
+        for i, (p, _) in enumerate(self.pieces):
+            self.vocab.setdefault(p, i)  # upstream: a later duplicate overwrites the id map; keep first (never seen)
+        self._score = {p: (self.vocab[p], s) for p, s in reversed(self.pieces)}
+        self.min_score = min((s for _, s in self.pieces), default=0.0)
+        self._max_len = max((len(p) for p, _ in self.pieces), default=1)
+        self.cache: dict[str, WordPieces] = {}
+        self.word_ids_cache = _IdsCache(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Unigram":
+        return cls([(p, s) for p, s in d["vocab"]], unk_id=d.get("unk_id"), byte_fallback=d.get("byte_fallback", False))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Unigram", "unk_id": self.unk_id, "vocab": [[p, s] for p, s in self.pieces],
+                "byte_fallback": self.byte_fallback}
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, idx: int) -> str | None:
+        return self.pieces[idx][0] if 0 <= idx < len(self.pieces) else None
+
+    def get_score(self, token: str) -> float | None:
+        hit = self._score.get(token)
+        return None if hit is None else hit[1]
+
+    def tokenize(self, word: str) -> WordPieces:
+        hit = self.cache.get(word)
+        if hit is not None:
+            return hit
+        out = self._tokenize(word)
+        if len(self.cache) < 1_000_000:
+            self.cache[word] = out
+        return out
+
+    def segment(self, word: str) -> list[tuple[int, int, int]]:
+        """Best segmentation of `word`: ``(start, end, id)`` per piece, unknowns fused (id = unk_id)."""
+        n = len(word)
+        if n == 0:
+            return []
+        score = self._score
+        unk_score = self.min_score - K_UNK_PENALTY
+        max_len = self._max_len
+        best = [0.0] * (n + 1)  # best path score ending at i
+        back: list[tuple[int, int] | None] = [None] * (n + 1)  # (start, id) of the last edge
+        back[0] = (0, -1)
+        for i in range(n):
+            if back[i] is None:
+                continue
+            base = best[i]
+            single = False
+            for j in range(i + 1, min(n, i + max_len) + 1):
+                hit = score.get(word[i:j])
+                if hit is None:
+                    continue
+                cand = hit[1] + base
+                if back[j] is None or cand > best[j]:
+                    best[j] = cand
+                    back[j] = (i, hit[0])
+                if j == i + 1:
+                    single = True
+            if not single:
+                if self.unk_id is None:
+                    raise ValueError(f"Unigram: {word[i]!r} is not in the vocabulary and the model has no unk_id")
+                cand = unk_score + base
+                if back[i + 1] is None or cand > best[i + 1]:
+                    best[i + 1] = cand
+                    back[i + 1] = (i, self.unk_id)
+        out: list[tuple[int, int, int]] = []
+        end = n
+        unk = self.unk_id
+        while end > 0:
+            start, idx = back[end]  # type: ignore[misc]
+            if idx == unk and out and out[-1][2] == unk and out[-1][0] == end:
+                out[-1] = (start, out[-1][1], unk)  # fuse consecutive unknowns
+            else:
+                out.append((start, end, idx))
+            end = start
+        out.reverse()
+        return out
+
+    def _tokenize(self, word: str) -> WordPieces:
+        ids: list[int] = []
+        toks: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for start, end, idx in self.segment(word):
+            piece = word[start:end]
+            if idx == self.unk_id and piece not in self.vocab:
+                if self.byte_fallback:
+                    names = [f"<0x{b:02X}>" for b in piece.encode("utf-8")]
+                    if all(x in self.vocab for x in names):
+                        ids += [self.vocab[x] for x in names]
+                        toks += names
+                        spans += [(start, end)] * len(names)
+                        continue
+            elif piece in self.vocab:
+                idx = self.vocab[piece]
+            ids.append(idx)
+            toks.append(piece)  # upstream: an unknown token's text is its surface string
+            spans.append((start, end))
+        return tuple(ids), tuple(toks), tuple(spans)
+
+
+class WordLevel:
+    """One word, one id (upstream ``models::WordLevel``); unknown words map to ``unk_token``."""
+
+    def __init__(self, vocab: dict[str, int], unk_token: str = "<unk>") -> None:
+        self.vocab = dict(vocab)
+        self.unk_token = unk_token
+        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
+        self.cache: dict[str, WordPieces] = {}
+        self.word_ids_cache = _IdsCache(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WordLevel":
+        return cls(d.get("vocab") or {}, unk_token=d.get("unk_token", "<unk>"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "WordLevel", "vocab": self.vocab, "unk_token": self.unk_token}
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, idx: int) -> str | None:
+        return self.ids_to_tokens.get(idx)
+
+    def tokenize(self, word: str) -> WordPieces:
+        idx = self.vocab.get(word)
+        if idx is not None:
+            return (idx,), (word,), ((0, len(word)),)
+        unk = self.vocab.get(self.unk_token)
+        if unk is None:
+            raise ValueError(f"WordLevel: {word!r} is not in the vocabulary and unk_token {self.unk_token!r} is missing too")
+        return (unk,), (self.unk_token,), ((0, len(word)),)
