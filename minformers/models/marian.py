@@ -27,9 +27,8 @@ from .bart import (
     BartEncoderLayer,
     BartModel,
     BartPreTrainedModel,
-    seq2seq_fields,
-    shift_tokens_right,
 )
+from .seq2seq_utils import seq2seq_fields, shift_tokens_right
 
 
 class MarianConfig(BartConfig):

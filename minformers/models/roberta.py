@@ -27,7 +27,7 @@ from ..outputs import (
     TokenClassifierOutput,
 )
 from ..modeling import classification_loss, span_loss
-from .bart import causal_mask
+from .seq2seq_utils import causal_mask
 from .bert import (
     BertConfig,
     BertEmbeddings,

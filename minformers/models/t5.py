@@ -26,7 +26,7 @@ from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel
 from ..outputs import BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqLMOutput, Seq2SeqModelOutput
-from .bart import as_encoder_output, causal_mask, cross_mask, seq2seq_fields
+from .seq2seq_utils import as_encoder_output, causal_mask, cross_mask, seq2seq_fields
 from .bert import activation, padding_mask
 
 
