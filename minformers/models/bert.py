@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..configuration import PretrainedConfig
+from ..kernels import CONFIG_ACTIVATIONS, linear
 from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutputWithPooling,
@@ -163,9 +164,8 @@ class BertSelfAttention(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None, output_attentions: bool = False,
                 head_mask: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         B, T, H = x.shape
-        q = self.query(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.key(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
-        v = self.value(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
+        qkv = linear(x, self.query, self.key, self.value).view(B, T, 3, self.nh, self.hs)  # one product
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
         p = self.dropout_p if self.training else 0.0
         y, probs = attention(q, k, v, mask, p, output_attentions, head_mask)  # (B, nh, T, hs)
         return y.transpose(1, 2).reshape(B, T, H), probs  # (B, T, H)
@@ -181,7 +181,7 @@ class BertSelfOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, y: Tensor, residual: Tensor) -> Tensor:
-        return self.LayerNorm(self.dropout(self.dense(y)) + residual)
+        return self.LayerNorm(self.dropout(linear(y, self.dense)) + residual)
 
 
 class BertAttention(nn.Module):
@@ -203,9 +203,12 @@ class BertIntermediate(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = activation(config.hidden_act)
+        self.act = CONFIG_ACTIVATIONS.get(config.hidden_act)  # the same, fused into the product if it can be
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.intermediate_act_fn(self.dense(x))
+        if self.act is None:
+            return self.intermediate_act_fn(linear(x, self.dense))
+        return linear(x, self.dense, act=self.act)
 
 
 class BertOutput(nn.Module):
@@ -218,7 +221,7 @@ class BertOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, h: Tensor, residual: Tensor) -> Tensor:
-        return self.LayerNorm(self.dropout(self.dense(h)) + residual)
+        return self.LayerNorm(self.dropout(linear(h, self.dense)) + residual)
 
 
 class BertLayer(nn.Module):
@@ -245,19 +248,20 @@ class BertLayer(nn.Module):
         sa = self.attention.self
         H = h.shape[1]
 
-        def heads(t: Tensor) -> Tensor:  # (N, H) -> (B, nh, T, hs)
+        def heads(t: Tensor) -> Tensor:  # (N, n*H) -> (B, n*nh, T, hs): n projections side by side
             if keep is not None:
-                t = t.new_zeros(B * T, H).index_copy_(0, keep, t)
-            return t.view(B, T, sa.nh, sa.hs).transpose(1, 2)
+                t = t.new_zeros(B * T, t.shape[1]).index_copy_(0, keep, t)
+            return t.view(B, T, -1, sa.hs).transpose(1, 2)
 
-        k, v = heads(sa.key(h)), heads(sa.value(h))  # (B, nh, T, hs)
         if first is not None:
+            k, v = heads(linear(h, sa.key, sa.value)).chunk(2, dim=1)  # each (B, nh, T, hs)
             h = h.index_select(0, first)  # (B, H): only the first token of each row goes on
-            q = sa.query(h).view(B, 1, sa.nh, sa.hs).transpose(1, 2)  # (B, nh, 1, hs)
+            q = linear(h, sa.query).view(B, 1, sa.nh, sa.hs).transpose(1, 2)  # (B, nh, 1, hs)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, nh, 1, hs)
             y = y.transpose(1, 2).reshape(B, H)  # (B, H)
         else:
-            y = F.scaled_dot_product_attention(heads(sa.query(h)), k, v, attn_mask=mask)  # (B, nh, T, hs)
+            q, k, v = heads(linear(h, sa.query, sa.key, sa.value)).chunk(3, dim=1)  # each (B, nh, T, hs)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, nh, T, hs)
             y = y.transpose(1, 2).reshape(B * T, H)  # (B*T, H)
             if keep is not None:
                 y = y.index_select(0, keep)  # (N, H)
