@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from ..cache import DynamicCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
+from ..kernels import linear
 from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutputWithPast,
@@ -76,6 +77,8 @@ class LlamaRMSNorm(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         dtype = x.dtype
+        if dtype == torch.float32 and self.weight.dtype == torch.float32:  # one fused op, the same bits
+            return F.rms_norm(x, self.weight.shape, self.weight, self.variance_epsilon)
         x = x.float()
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
         return self.weight * x.to(dtype)
@@ -165,15 +168,14 @@ class LlamaAttention(nn.Module):
     def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None, is_causal: bool, cache: Any,
                 output_attentions: bool) -> tuple[Tensor, Tensor | None]:
         B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.k_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)  # (B, nkv, T, hs)
-        v = self.v_proj(x).view(B, T, self.nkv, self.hs).transpose(1, 2)  # (B, nkv, T, hs)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        qkv = linear(x, self.q_proj, self.k_proj, self.v_proj).view(B, T, self.nh + 2 * self.nkv, self.hs)
+        qk, v = qkv.transpose(1, 2).split((self.nh + self.nkv, self.nkv), dim=1)  # (B, nh+nkv|nkv, T, hs)
+        q, k = apply_rope(qk, cos, sin).split((self.nh, self.nkv), dim=1)  # queries and keys rotated at once
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # (B, nkv, S, hs)
         p = self.dropout_p if self.training else 0.0
         y, probs = decoder_attention(q, k, v, mask, is_causal, self.scale, p, output_attentions)  # (B, nh, T, hs)
-        return self.o_proj(y.transpose(1, 2).reshape(B, T, self.nh * self.hs)), probs
+        return linear(y.transpose(1, 2).reshape(B, T, self.nh * self.hs), self.o_proj), probs
 
 
 class LlamaMLP(nn.Module):
@@ -188,7 +190,8 @@ class LlamaMLP(nn.Module):
         self.act_fn = activation(config.hidden_act)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+        gate, up = linear(x, self.gate_proj, self.up_proj).chunk(2, dim=-1)  # one product, (..., I) each
+        return linear(self.act_fn(gate) * up, self.down_proj)
 
 
 class LlamaDecoderLayer(nn.Module):
@@ -314,7 +317,7 @@ class LlamaForCausalLM(GenerationMixin, LlamaPreTrainedModel):
         base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
                           output_attentions, output_hidden_states, return_dict=True)
         h = base.last_hidden_state
-        logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
+        logits = linear(h[:, -logits_to_keep:] if logits_to_keep else h, self.lm_head)  # (B, T, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
         out = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
                                      hidden_states=base.hidden_states, attentions=base.attentions)
