@@ -542,6 +542,27 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         written = loading.write_vocabulary_files(self._tokenizer.model, folder, pre)
         return tuple(str(p) for p in paths.values()) + tuple(str(p) for p in written)
 
+    # -- training a new vocabulary ------------------------------------------------------------
+    def train_new_from_iterator(
+        self,
+        text_iterator: Iterable[str] | Iterable[Sequence[str]],
+        vocab_size: int,
+        length: int | None = None,
+        new_special_tokens: list[str | AddedToken] | None = None,
+        special_tokens_map: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> "PreTrainedTokenizerFast":
+        """A tokenizer of the same class trained on `text_iterator` (texts, or batches of texts).
+
+        Keeps this one's normalizer, pre-tokenizer, decoder, special tokens and
+        options; `kwargs` are trainer options (``min_frequency``, ``limit_alphabet``
+        …). WordPiece and BPE models: see :mod:`.trainers`.
+        """
+        from .trainers import train_new_from_iterator
+
+        return train_new_from_iterator(self, text_iterator, vocab_size, length=length, new_special_tokens=new_special_tokens,
+                                       special_tokens_map=special_tokens_map, **kwargs)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(name_or_path='{self.name_or_path}', vocab_size={self.vocab_size}, "
