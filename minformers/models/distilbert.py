@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..configuration import PretrainedConfig
+from ..kernels import CONFIG_ACTIVATIONS, linear
 from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutput,
@@ -97,12 +98,11 @@ class MultiHeadSelfAttention(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None, output_attentions: bool = False,
                 head_mask: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         B, T, H = x.shape
-        q = self.q_lin(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = self.k_lin(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
-        v = self.v_lin(x).view(B, T, self.nh, self.hs).transpose(1, 2)  # (B, nh, T, hs)
+        qkv = linear(x, self.q_lin, self.k_lin, self.v_lin).view(B, T, 3, self.nh, self.hs)  # one product
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
         p = self.dropout_p if self.training else 0.0
         y, probs = attention(q, k, v, mask, p, output_attentions, head_mask)  # (B, nh, T, hs)
-        return self.out_lin(y.transpose(1, 2).reshape(B, T, H)), probs  # (B, T, H)
+        return linear(y.transpose(1, 2).reshape(B, T, H), self.out_lin), probs  # (B, T, H)
 
 
 class FFN(nn.Module):
@@ -113,10 +113,12 @@ class FFN(nn.Module):
         self.lin1 = nn.Linear(config.dim, config.hidden_dim)
         self.lin2 = nn.Linear(config.hidden_dim, config.dim)
         self.activation = activation(config.activation)
+        self.act = CONFIG_ACTIVATIONS.get(config.activation)  # the same, fused into the product if it can be
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.dropout(self.lin2(self.activation(self.lin1(x))))
+        h = linear(x, self.lin1, act=self.act) if self.act else self.activation(linear(x, self.lin1))
+        return self.dropout(linear(h, self.lin2))
 
 
 class TransformerBlock(nn.Module):

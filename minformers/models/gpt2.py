@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from ..cache import DynamicCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
+from ..kernels import linear
 from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutputWithPast,
@@ -152,8 +153,7 @@ class Conv1D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(nf))
 
     def forward(self, x: Tensor) -> Tensor:
-        y = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight)  # (B*T, nf)
-        return y.view(*x.shape[:-1], -1)
+        return linear(x, self)  # x @ W + b (kernels.weight_of reads the transposed layout)
 
 
 class GPT2Attention(nn.Module):
@@ -334,7 +334,7 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
         base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
                                 token_type_ids, output_attentions, output_hidden_states, return_dict=True)
         h = base.last_hidden_state
-        logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
+        logits = linear(h[:, -logits_to_keep:] if logits_to_keep else h, self.lm_head)  # (B, T, V)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
         out = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
                                      hidden_states=base.hidden_states, attentions=base.attentions)
