@@ -108,12 +108,16 @@ _LAZY: dict[str, str] = {
     "BartForConditionalGeneration": "models.bart",
     "BartForSequenceClassification": "models.bart",
     "BartForQuestionAnswering": "models.bart",
+    "BartForCausalLM": "models.bart",
     # T5
     "T5Config": "models.t5",
     "T5Model": "models.t5",
     "T5PreTrainedModel": "models.t5",
     "T5ForConditionalGeneration": "models.t5",
     "T5EncoderModel": "models.t5",
+    "T5ForSequenceClassification": "models.t5",
+    "T5ForTokenClassification": "models.t5",
+    "T5ForQuestionAnswering": "models.t5",
     # Marian
     "MarianConfig": "models.marian",
     "MarianModel": "models.marian",

@@ -150,7 +150,8 @@ class AutoModelForSeq2SeqLM(_AutoModel):
 
 
 class AutoModelForCausalLM(_AutoModel):
-    """Decoder-only language models: ``{Arch}ForCausalLM`` (Llama), or ``{Arch}LMHeadModel`` (GPT-2)."""
+    """Decoder-only language models: ``{Arch}ForCausalLM`` (Llama, RoBERTa, BART's decoder alone), or
+    ``{Arch}LMHeadModel`` (GPT-2)."""
 
     _suffix = "ForCausalLM"
 

@@ -1,5 +1,5 @@
 """GGUF: dequantisation equals the gguf package's, the q/k un-permutation equals the reference's, and the
-real SmolLM2-135M-Instruct Q4_1 file gives the reference's logits and greedy tokens."""
+real SmolLM2-135M-Instruct Q4_1 file gives the reference's logits and greedy tokens (stop strings too)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,22 @@ def test_smollm2_batched_left_padded_greedy(smollm2):
     batch = tok(["The capital of France is", "Hello, my name is Ann and"], return_tensors="pt", padding=True,
                 padding_side="left")
     assert torch.equal(ours.generate(**batch, max_new_tokens=4), ref.generate(**batch, max_new_tokens=4))
+
+
+def test_smollm2_stop_strings_match_reference(smollm2):
+    """The real model and tokenizer: " Paris.\n\nThe capital of the United States ..." cut by a stop string that
+    is a whole token ("\n") or spans tokens with overhangs (" Uni|ted| St|ates"), where the reference's generate
+    cuts it; with our tokenizer too."""
+    folder, ours, ref, tok = smollm2
+    our_tok = minformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)
+    ids = tok("The capital of France is", return_tensors="pt").input_ids
+    cases = ((["\n"], " Paris.\n"), (["ted St", "Australia"], " Paris.\n\nThe capital of the United States"))
+    for stops, text in cases:
+        expected = ref.generate(ids, max_new_tokens=24, do_sample=False, stop_strings=stops, tokenizer=tok)
+        assert tok.decode(expected[0, ids.shape[1]:]) == text
+        for t in (our_tok, tok):
+            got = ours.generate(ids, max_new_tokens=24, do_sample=False, stop_strings=stops, tokenizer=t)
+            assert torch.equal(got, expected), f"{stops!r} ({type(t).__module__})"
 
 
 def test_smollm2_tokenizer_metadata(smollm2):

@@ -2,8 +2,9 @@
 
 A post-norm Transformer encoder-decoder: Config -> embeddings (learned positions with an
 offset of 2) -> Attention (self / causal self / cross) -> EncoderLayer, DecoderLayer ->
-Encoder, Decoder -> BartModel -> heads. Marian (models/marian.py) reuses the attention and
-the layers. Attribute names are checkpoint keys (``model.decoder.layers.0.encoder_attn.k_proj.weight``).
+Encoder, Decoder -> BartModel -> heads (BartForCausalLM: the decoder alone). Marian
+(models/marian.py) reuses the attention and the layers. Attribute names are checkpoint keys
+(``model.decoder.layers.0.encoder_attn.k_proj.weight``).
 
 Decoding with a cache: the decoder takes an :class:`~minformers.cache.EncoderDecoderCache`;
 self-attention keys/values grow with ``cache.update``, cross-attention keys/values of the
@@ -26,6 +27,7 @@ from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
+    CausalLMOutputWithCrossAttentions,
     Seq2SeqLMOutput,
     Seq2SeqModelOutput,
     Seq2SeqQuestionAnsweringModelOutput,
@@ -494,7 +496,7 @@ def eos_pool(hidden: Tensor, input_ids: Tensor, eos_token_id: int) -> Tensor:
     if len(torch.unique_consecutive(counts)) > 1:
         raise ValueError("All examples must have the same number of <eos> tokens.")
     if int(counts[0]) == 0:
-        raise ValueError(f"BART sequence classification needs an <eos> token (id {eos_token_id}) in every input")
+        raise ValueError(f"sequence classification needs an <eos> token (id {eos_token_id}) in every input")
     return hidden[eos, :].view(hidden.size(0), -1, hidden.size(-1))[:, -1, :]
 
 
@@ -565,4 +567,81 @@ class BartForQuestionAnswering(BartPreTrainedModel):
             loss = span_loss(start_logits, end_logits, start_positions, end_positions)
         out = Seq2SeqQuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                                   **seq2seq_fields(base))
+        return out if return_dict else out.to_tuple()
+
+
+class BartDecoderWrapper(nn.Module):
+    """Holds the decoder as ``decoder``, so BartForCausalLM's keys are the reference's (``model.decoder.*``)."""
+
+    def __init__(self, config: BartConfig) -> None:
+        super().__init__()
+        embed_scale = math.sqrt(config.d_model) if config.scale_embedding else 1.0
+        self.decoder = BartDecoder(config, BartScaledWordEmbedding(config.vocab_size, config.d_model,
+                                                                   config.pad_token_id, embed_scale))
+
+
+class BartForCausalLM(GenerationMixin, BartPreTrainedModel):
+    """The decoder alone as a left-to-right LM: states -> lm_head (tied to the decoder's embeddings): (B, T, V).
+
+    Decodes over a KV cache like BartForConditionalGeneration's decoder; with ``encoder_hidden_states`` the
+    cross-attention is used too (the reference's EncoderDecoderModel use), otherwise it is skipped. As the
+    reference, the constructor marks the config ``is_decoder=True, is_encoder_decoder=False``.
+    """
+
+    _absolute_positions: ClassVar[bool] = True  # learned positions: prompt + new tokens must fit the table
+
+    def __init__(self, config: BartConfig) -> None:
+        config.is_decoder = True
+        config.is_encoder_decoder = False
+        super().__init__(config)
+        self.model = BartDecoderWrapper(config)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.model.decoder.embed_tokens
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.model.decoder.embed_tokens = value
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def _fix_prefix(self, state_dict: dict[str, Tensor], expected: Any) -> dict[str, Tensor]:
+        """A BartModel / BartForConditionalGeneration checkpoint saves the tied token embeddings once, as
+        ``model.shared.weight``: the decoder's embeddings come from there. (The reference leaves them randomly
+        initialised in that case; a checkpoint that has ``model.decoder.embed_tokens.weight`` is unaffected.)"""
+        state_dict = super()._fix_prefix(state_dict, expected)
+        key = "model.decoder.embed_tokens.weight"
+        if key not in state_dict and "model.shared.weight" in state_dict:
+            state_dict = {**state_dict, key: state_dict["model.shared.weight"]}
+        return state_dict
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                encoder_hidden_states: Tensor | None = None, encoder_attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, cross_attn_head_mask: Tensor | None = None,
+                past_key_values: EncoderDecoderCache | None = None, inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, use_cache: bool | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None, position_ids: Tensor | None = None, logits_to_keep: int = 0
+                ) -> CausalLMOutputWithCrossAttentions | tuple:
+        """``attention_mask`` is (B, T_past + T). ``logits_to_keep=n`` computes the logits of the last n tokens only
+        (0 = all), for generate(). ``position_ids`` is accepted for generate()'s protocol and not used: BART's
+        positions count the tokens before (padding included), as the reference's, which has no such argument.
+
+        The loss is the reference's: cross-entropy of logits[:, t] against labels[:, t], *not shifted* --
+        labels must already hold the next token of each position (-100 = ignored).
+        """
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.model.decoder(input_ids, attention_mask, encoder_hidden_states, encoder_attention_mask,
+                                  head_mask, cross_attn_head_mask, past_key_values, inputs_embeds, use_cache,
+                                  output_attentions, output_hidden_states, return_dict=True)
+        h = base.last_hidden_state  # (B, T, H)
+        logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device))
+        out = CausalLMOutputWithCrossAttentions(loss=loss, logits=logits, past_key_values=base.past_key_values,
+                                                hidden_states=base.hidden_states, attentions=base.attentions,
+                                                cross_attentions=base.cross_attentions)
         return out if return_dict else out.to_tuple()

@@ -9,7 +9,8 @@ A pre-norm encoder-decoder with T5's quirks, each ported from the reference:
 - v1.0 uses a ReLU MLP (wi, wo); v1.1 / FLAN a gated-GELU MLP (wi_0, wi_1, wo) and an untied
   lm_head; the decoder output is rescaled by d_model**-0.5 only when the lm_head is tied.
 Config -> LayerNorm -> MLPs -> Attention -> LayerSelfAttention/CrossAttention/FF -> Block ->
-Stack -> T5Model, T5ForConditionalGeneration, T5EncoderModel.
+Stack -> T5Model, T5ForConditionalGeneration, T5EncoderModel -> the task heads
+(T5ForSequenceClassification, T5ForTokenClassification, T5ForQuestionAnswering).
 """
 
 from __future__ import annotations
@@ -24,10 +25,19 @@ from torch import Tensor, nn
 from ..cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..modeling import PreTrainedModel
-from ..outputs import BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqLMOutput, Seq2SeqModelOutput
-from .seq2seq_utils import as_encoder_output, causal_mask, cross_mask, seq2seq_fields
+from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..outputs import (
+    BaseModelOutput,
+    BaseModelOutputWithPastAndCrossAttentions,
+    Seq2SeqLMOutput,
+    Seq2SeqModelOutput,
+    Seq2SeqQuestionAnsweringModelOutput,
+    Seq2SeqSequenceClassifierOutput,
+    TokenClassifierOutput,
+)
+from .bart import eos_pool
 from .bert import activation, padding_mask
+from .seq2seq_utils import as_encoder_output, causal_mask, cross_mask, seq2seq_fields
 
 
 class T5Config(PretrainedConfig):
@@ -376,8 +386,10 @@ class T5PreTrainedModel(PreTrainedModel):
             nn.init.constant_(module.weight, f * 1.0)
         elif isinstance(module, nn.Embedding):  # shared token embeddings
             normal(module.weight, std=f * 1.0)
-        elif isinstance(module, nn.Linear):  # lm_head, or a lone missing projection
+        elif isinstance(module, nn.Linear):  # lm_head, the token classifier, or a lone missing projection
             normal(module.weight, std=f * 1.0)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
         elif isinstance(module, T5DenseActDense):
             normal(module.wi.weight, std=f * d ** -0.5)
             normal(module.wo.weight, std=f * ff ** -0.5)
@@ -393,20 +405,22 @@ class T5PreTrainedModel(PreTrainedModel):
             if module.has_relative_attention_bias:
                 normal(module.relative_attention_bias.weight, std=f * d ** -0.5)
 
+    # the heads that wrap a base model keep it under `transformer` (base_model_prefix); the others are their own base
     def get_input_embeddings(self) -> nn.Embedding:
-        return self.shared
+        return self.base_model.shared
 
     def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.shared = value
-        for stack in (getattr(self, "encoder", None), getattr(self, "decoder", None)):
+        base = self.base_model
+        base.shared = value
+        for stack in (getattr(base, "encoder", None), getattr(base, "decoder", None)):
             if stack is not None:
                 stack.embed_tokens = value
 
     def get_encoder(self) -> T5Stack:
-        return self.encoder
+        return self.base_model.encoder
 
-    def get_decoder(self) -> T5Stack:
-        return self.decoder
+    def get_decoder(self) -> T5Stack | None:
+        return getattr(self.base_model, "decoder", None)
 
     def _shift_right(self, input_ids: Tensor) -> Tensor:
         """Labels -> decoder inputs: prepend decoder_start_token_id (T5: the pad token), -100 -> pad."""
@@ -561,3 +575,156 @@ class T5EncoderModel(T5PreTrainedModel):
                             output_attentions=output_attentions, output_hidden_states=output_hidden_states,
                             return_dict=return_dict)
 
+
+# --- task heads ---
+class T5ClassificationHead(nn.Module):
+    """dropout -> dense -> tanh -> dropout -> out_proj: (B, H) -> (B, num_labels)."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.d_model, config.d_model)
+        self.dropout = nn.Dropout(p=config.classifier_dropout)
+        self.out_proj = nn.Linear(config.d_model, config.num_labels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(x)))))
+
+
+def _init_scaled(linear: nn.Linear, config: T5Config) -> None:
+    """The reference's init of the QA and classification-head projections: std factor / sqrt(d_model), zero bias."""
+    nn.init.normal_(linear.weight, std=config.initializer_factor * config.d_model ** -0.5)
+    if linear.bias is not None:
+        nn.init.zeros_(linear.bias)
+
+
+class T5ForSequenceClassification(T5PreTrainedModel):
+    """Decoder state at the last </s> of input_ids -> classification head: logits (B, num_labels).
+
+    As the reference (like BART): without decoder inputs the decoder reads input_ids shifted right, and
+    every row must hold the same number of </s> tokens.
+    """
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self.transformer = T5Model(config)
+        self.classification_head = T5ClassificationHead(config)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if module is self.classification_head.dense or module is self.classification_head.out_proj:
+            _init_scaled(module, self.config)
+        else:
+            super()._init_weights(module)
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
+                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
+                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, use_cache: bool | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> Seq2SeqSequenceClassifierOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        if labels is not None:
+            use_cache = False
+        if input_ids is None and inputs_embeds is not None:
+            raise NotImplementedError(f"Passing input embeddings is currently not supported for {type(self).__name__}")
+        if decoder_input_ids is None and decoder_inputs_embeds is None:
+            if input_ids is None:
+                raise ValueError("If no `decoder_input_ids` or `decoder_inputs_embeds` are passed, `input_ids` "
+                                 "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
+                                 "`decoder_inputs_embeds`.")
+            decoder_input_ids = self._shift_right(input_ids)  # (B, S)
+        base = self.transformer(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
+                                decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
+                                decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
+                                return_dict=True)
+        pooled = eos_pool(base.last_hidden_state, input_ids, self.config.eos_token_id)  # (B, H)
+        logits = self.classification_head(pooled)  # (B, num_labels)
+        loss = classification_loss(logits, labels, self.config) if labels is not None else None
+        out = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **seq2seq_fields(base))
+        return out if return_dict else out.to_tuple()
+
+
+class T5ForTokenClassification(T5PreTrainedModel):
+    """Encoder states -> dropout -> linear: logits (B, S, num_labels). No decoder."""
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.transformer = T5EncoderModel(config)  # sets use_cache, is_encoder_decoder False (as the reference)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.classifier = nn.Linear(config.d_model, config.num_labels)
+        self.post_init()
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> TokenClassifierOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        base = self.transformer(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
+                                output_hidden_states, return_dict=True)
+        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, S, num_labels)
+        loss = None
+        if labels is not None:  # -100 marks ignored tokens
+            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
+        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
+                                    attentions=base.attentions)
+        return out if return_dict else out.to_tuple()
+
+
+class T5ForQuestionAnswering(T5PreTrainedModel):
+    """The full encoder-decoder; every decoder state -> linear -> (start, end) logits, each (B, T).
+
+    As the reference: without decoder inputs the decoder reads input_ids shifted right, so the spans index
+    input_ids; qa_outputs has config.num_labels outputs (2).
+    """
+
+    def __init__(self, config: T5Config) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.shared = nn.Embedding(config.vocab_size, config.d_model)
+        self.encoder = T5Stack(config, self.shared, is_decoder=False)
+        self.decoder = T5Stack(config, self.shared, is_decoder=True)
+        self.qa_outputs = nn.Linear(config.d_model, config.num_labels)
+        self.post_init()
+
+    _encode_decode = T5Model._encode_decode
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if module is self.qa_outputs:
+            _init_scaled(module, self.config)
+        else:
+            super()._init_weights(module)
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
+                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
+                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
+                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
+                use_cache: bool | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> Seq2SeqQuestionAnsweringModelOutput | tuple:
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        if start_positions is not None and end_positions is not None:
+            use_cache = False
+        if decoder_input_ids is None and decoder_inputs_embeds is None:
+            if input_ids is None:
+                raise ValueError("If no `decoder_input_ids` or `decoder_inputs_embeds` are passed, `input_ids` "
+                                 "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
+                                 "`decoder_inputs_embeds`.")
+            decoder_input_ids = self._shift_right(input_ids)  # (B, S)
+        base = self._encode_decode(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
+                                   decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
+                                   decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states)
+        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
+        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
+        end_logits = end_logits.squeeze(-1).contiguous()
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
+        out = Seq2SeqQuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
+                                                  **seq2seq_fields(base))
+        return out if return_dict else out.to_tuple()

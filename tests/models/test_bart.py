@@ -1,5 +1,6 @@
 """BART: every head matches the reference on tiny random checkpoints the reference made; the KV cache
-stepped one token at a time equals the full forward; losses, saving and tying agree."""
+stepped one token at a time equals the full forward; losses, saving and tying agree. BartForCausalLM (the
+decoder alone): the same, plus greedy generate token-identical to the reference's."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ HEADS = [
     ("BartForSequenceClassification", {"num_labels": 3}),
     ("BartForSequenceClassification", {"num_labels": 1}),
     ("BartForQuestionAnswering", {}),
+    ("BartForCausalLM", {}),
+    ("BartForCausalLM", {"scale_embedding": True, "tie_word_embeddings": False}),
 ]
 
 
@@ -61,6 +64,10 @@ def inputs_for(cls_name: str, batch: dict, padded: bool) -> dict:
     if cls_name == "BartForSequenceClassification":  # decoder inputs = shifted input_ids (eos pooling)
         inputs.pop("decoder_input_ids")
         inputs.pop("decoder_attention_mask", None)
+    if cls_name == "BartForCausalLM":  # the decoder alone: its inputs are input_ids
+        inputs = {"input_ids": inputs["decoder_input_ids"]}
+        if padded:
+            inputs["attention_mask"] = batch["decoder_attention_mask"]
     return inputs
 
 
@@ -147,11 +154,14 @@ def test_losses_match_reference(tmp_path):
          ("decoder_input_ids", "decoder_attention_mask")),
         ("BartForQuestionAnswering", {}, {"start_positions": torch.tensor([1, 50, 3]),
                                           "end_positions": torch.tensor([2, 4, 70])}, ()),
+        ("BartForCausalLM", {}, {"labels": torch.cat([labels, labels[:, :1]], 1)}, ()),  # not shifted, as the reference
     ]
     for i, (cls_name, extra, labels_kw, drop) in enumerate(cases):
         folder, ref = make_checkpoint(tmp_path / str(i), cls_name, **extra)
         ours = getattr(minformers, cls_name).from_pretrained(folder)
         inputs = {k: v for k, v in batch.items() if k not in drop}
+        if cls_name == "BartForCausalLM":
+            inputs = inputs_for(cls_name, batch, padded=True)
         with torch.no_grad():
             theirs, mine = ref(**inputs, **labels_kw), ours(**inputs, **labels_kw)
         torch.testing.assert_close(mine.loss, theirs.loss, atol=1e-5, rtol=0, msg=lambda m: f"{cls_name}: {m}")
@@ -167,7 +177,7 @@ def test_eos_pooling_needs_the_same_number_of_eos_per_row(tmp_path):
 
 
 @pytest.mark.parametrize("cls_name", ["BartModel", "BartForConditionalGeneration", "BartForSequenceClassification",
-                                      "BartForQuestionAnswering"])
+                                      "BartForQuestionAnswering", "BartForCausalLM"])
 def test_saved_by_minformers_loads_in_reference(tmp_path, cls_name):
     folder, ref = make_checkpoint(tmp_path / "ref", cls_name)
     getattr(minformers, cls_name).from_pretrained(folder).save_pretrained(tmp_path / "ours")
@@ -201,3 +211,80 @@ def test_auto_classes(tmp_path):
     assert type(minformers.AutoModelForSeq2SeqLM.from_pretrained(folder)).__name__ == "BartForConditionalGeneration"
     assert type(minformers.AutoModel.from_pretrained(folder)).__name__ == "BartModel"
     assert type(minformers.AutoConfig.from_pretrained(folder)).__name__ == "BartConfig"
+    causal = minformers.AutoModelForCausalLM.from_pretrained(folder)  # the reference's choice too
+    assert type(causal).__name__ == "BartForCausalLM"
+    assert type(transformers.AutoModelForCausalLM.from_pretrained(folder)).__name__ == "BartForCausalLM"
+
+
+# ---- BartForCausalLM: the decoder alone over its KV cache
+def test_causal_lm_cached_decoding_matches_full_forward(tmp_path):
+    """One token at a time (and a several-token prompt, then one more) over each kind of cache == the full forward."""
+    folder, ref = make_checkpoint(tmp_path, "BartForCausalLM")
+    ours = minformers.BartForCausalLM.from_pretrained(folder)
+    assert ours.config.is_decoder and not ours.config.is_encoder_decoder
+    ids = make_batch()["decoder_input_ids"]  # (3, 7)
+    with torch.no_grad():
+        full = ours(ids).logits
+        torch.testing.assert_close(full, ref(ids).logits, atol=1e-4, rtol=0)
+        for cache in (DynamicCache(), ours.make_cache(3, ids.shape[1]), None):
+            steps = []
+            for t in range(ids.shape[1]):
+                out = ours(ids[:, t:t + 1], past_key_values=cache, use_cache=True)
+                cache = out.past_key_values  # None given: the model makes one
+                steps.append(out.logits)
+            torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-4, rtol=0)
+            assert cache.get_seq_length() == ids.shape[1]
+        cache = DynamicCache()
+        first = ours(ids[:, :4], past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+        nxt = ours(ids[:, 4:5], past_key_values=cache, use_cache=True).logits
+        torch.testing.assert_close(torch.cat([first, nxt], 1), full[:, 3:5], atol=1e-4, rtol=0)
+        # padded (right): every step masks the padding seen so far, as the full forward does
+        mask = torch.ones_like(ids)
+        mask[2, 5:] = 0
+        full = ours(ids, attention_mask=mask).logits
+        torch.testing.assert_close(full, ref(ids, attention_mask=mask).logits, atol=1e-4, rtol=0)
+        cache = DynamicCache()
+        steps = [ours(ids[:, t:t + 1], attention_mask=mask[:, :t + 1], past_key_values=cache, use_cache=True).logits
+                 for t in range(ids.shape[1])]
+        torch.testing.assert_close(torch.cat(steps, 1), full, atol=1e-4, rtol=0)
+
+
+def causal_lm_prompts(B: int = 3, T: int = 6, seed: int = 3):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(3, 99, (B, T), generator=g)
+    ids[:, 0] = 0  # <s>
+    mask = torch.ones_like(ids)
+    mask[1, :2] = 0  # left padding (pad id 1)
+    mask[2, :3] = 0
+    return ids.masked_fill(mask == 0, 1), mask
+
+
+@pytest.mark.parametrize("settings", [dict(max_new_tokens=12), dict(max_new_tokens=12, num_beams=3),
+                                      dict(max_new_tokens=10, repetition_penalty=1.5, eos_token_id=[5, 7, 9]),
+                                      dict(max_new_tokens=10, num_beams=2, num_return_sequences=2)],
+                         ids=["greedy", "beam", "greedy-penalty-eos", "beam-2-returned"])
+def test_causal_lm_generate_matches_reference(tmp_path, settings):
+    """Greedy and beam search, batched with left padding, token-identical to the reference's generate."""
+    folder, ref = make_checkpoint(tmp_path, "BartForCausalLM")
+    ours = minformers.AutoModelForCausalLM.from_pretrained(folder)
+    ids, mask = causal_lm_prompts()
+    for kw in ({"input_ids": ids[:1], "attention_mask": mask[:1]}, {"input_ids": ids, "attention_mask": mask}):
+        expected = ref.generate(**kw, **settings)
+        got = ours.generate(**kw, **settings)
+        assert torch.equal(got, expected), f"\n{expected}\n{got}"
+    with pytest.raises(ValueError, match="context"):  # learned positions: prompt + new tokens must fit the table
+        ours.generate(ids, attention_mask=mask, max_new_tokens=64)
+
+
+def test_causal_lm_from_a_full_bart_checkpoint(tmp_path):
+    """A BartForConditionalGeneration checkpoint (tied embeddings saved once, as model.shared.weight): the
+    decoder and lm_head come from it; logits equal the reference's decoder + lm_head on the same weights."""
+    folder, full = make_checkpoint(tmp_path, "BartForConditionalGeneration")
+    ours, info = minformers.BartForCausalLM.from_pretrained(folder, output_loading_info=True)
+    assert info["missing_keys"] == []
+    assert ours.lm_head.weight is ours.model.decoder.embed_tokens.weight
+    torch.testing.assert_close(ours.lm_head.weight, full.model.shared.weight, atol=0, rtol=0)
+    ids = make_batch()["decoder_input_ids"]
+    with torch.no_grad():
+        expected = full.lm_head(full.model.decoder(input_ids=ids).last_hidden_state)
+        torch.testing.assert_close(ours(ids).logits, expected, atol=1e-4, rtol=0)

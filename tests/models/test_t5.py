@@ -1,5 +1,6 @@
-"""T5 v1.0 (ReLU, tied lm_head) and v1.1 (gated-GELU, untied): every class matches the reference on tiny
-random checkpoints it made; cached decoding equals the full forward; losses, saving and tying agree."""
+"""T5 v1.0 (ReLU, tied lm_head) and v1.1 (gated-GELU, untied): every class -- base models, the LM and the
+task heads (sequence / token classification, question answering) -- matches the reference on tiny random
+checkpoints it made; cached decoding equals the full forward; losses, saving and tying agree."""
 
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ TINY = dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=
             relative_attention_num_buckets=8, relative_attention_max_distance=20)
 VARIANTS = {"v1.0": {}, "v1.1": {"feed_forward_proj": "gated-gelu", "tie_word_embeddings": False},
             "uneven": {"num_decoder_layers": 3}}
-CASES = [(c, v) for c in ("T5Model", "T5ForConditionalGeneration", "T5EncoderModel") for v in ("v1.0", "v1.1")]
-CASES.append(("T5ForConditionalGeneration", "uneven"))
+HEADS = ("T5ForSequenceClassification", "T5ForTokenClassification", "T5ForQuestionAnswering")
+CASES = [(c, v) for c in ("T5Model", "T5ForConditionalGeneration", "T5EncoderModel") + HEADS
+         for v in ("v1.0", "v1.1")]
+CASES += [("T5ForConditionalGeneration", "uneven"), ("T5ForSequenceClassification", "uneven"),
+          ("T5ForQuestionAnswering", "uneven")]
 
 
-def make_checkpoint(folder, cls_name: str, variant: str = "v1.0", seed: int = 0):
+def make_checkpoint(folder, cls_name: str, variant: str = "v1.0", seed: int = 0, **config_kwargs):
     torch.manual_seed(seed)
-    ref = getattr(transformers, cls_name)(transformers.T5Config(**TINY, **VARIANTS[variant])).eval()
+    config = transformers.T5Config(**{**TINY, **VARIANTS[variant], **config_kwargs})
+    ref = getattr(transformers, cls_name)(config).eval()
     ref.save_pretrained(folder)
     return folder, ref
 
@@ -42,8 +47,10 @@ def make_batch(B: int = 3, S: int = 23, T: int = 19, seed: int = 1) -> dict:
 
 
 def inputs_for(cls_name: str, batch: dict, padded: bool = True) -> dict:
+    """Encoder-only classes take input_ids; the sequence classifier and QA build their decoder inputs
+    from input_ids (shifted right) when none are given, so they run both ways."""
     keep = ["input_ids", "attention_mask"] if padded else ["input_ids"]
-    if cls_name != "T5EncoderModel":
+    if cls_name not in ("T5EncoderModel", "T5ForTokenClassification", "T5ForSequenceClassification"):
         keep += ["decoder_input_ids", "decoder_attention_mask"] if padded else ["decoder_input_ids"]
     return {k: batch[k] for k in keep}
 
@@ -72,6 +79,14 @@ def test_matches_reference(tmp_path, cls_name, variant):
             inputs = inputs_for(cls_name, batch, padded)
             assert_outputs_equal(ref(**inputs), ours(**inputs))
         assert_outputs_equal(ref(**inputs_for(cls_name, batch), **flags), ours(**inputs_for(cls_name, batch), **flags))
+        if cls_name in ("T5ForQuestionAnswering", "T5ForSequenceClassification"):  # decoder inputs from input_ids
+            inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+            assert_outputs_equal(ref(**inputs), ours(**inputs))
+        if cls_name in HEADS:  # tuples too (the reference's token classifier returns (logits, ()): compare logits)
+            theirs, mine = ref(**inputs, return_dict=False), ours(**inputs, return_dict=False)
+            torch.testing.assert_close(mine[0], theirs[0], atol=1e-4, rtol=0)
+            if cls_name != "T5ForTokenClassification":
+                assert len(mine) == len(theirs)
 
 
 def test_config_defaults_and_aliases():
@@ -119,7 +134,8 @@ def test_loss_and_tying(tmp_path, variant):
 
 
 @pytest.mark.parametrize("cls_name, variant", [("T5ForConditionalGeneration", "v1.0"),
-                                               ("T5ForConditionalGeneration", "v1.1"), ("T5EncoderModel", "v1.0")])
+                                               ("T5ForConditionalGeneration", "v1.1"), ("T5EncoderModel", "v1.0"),
+                                               *[(c, "v1.1") for c in HEADS]])
 def test_saved_by_minformers_loads_in_reference(tmp_path, cls_name, variant):
     folder, ref = make_checkpoint(tmp_path / "ref", cls_name, variant)
     getattr(minformers, cls_name).from_pretrained(folder).save_pretrained(tmp_path / "ours")
@@ -138,3 +154,76 @@ def test_encoder_model_loads_a_full_checkpoint(tmp_path):
         torch.testing.assert_close(enc(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])[0],
                                    ref.get_encoder()(input_ids=batch["input_ids"],
                                                      attention_mask=batch["attention_mask"])[0], atol=1e-4, rtol=0)
+
+
+def test_head_losses_match_reference(tmp_path):
+    """Single-label, regression and multi-label classification; token classification with ignored tokens;
+    span loss with positions outside the input (ignored, as the reference)."""
+    batch = make_batch()
+    enc = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    token_labels = torch.randint(0, 3, batch["input_ids"].shape)
+    token_labels[batch["attention_mask"] == 0] = -100
+    cases = [
+        ("T5ForSequenceClassification", {"num_labels": 3}, {"labels": torch.tensor([0, 2, 1])}),
+        ("T5ForSequenceClassification", {"num_labels": 1}, {"labels": torch.tensor([0.5, -1.0, 2.0])}),
+        ("T5ForSequenceClassification", {"num_labels": 3, "problem_type": "multi_label_classification"},
+         {"labels": torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])}),
+        ("T5ForTokenClassification", {"num_labels": 3}, {"labels": token_labels}),
+        ("T5ForQuestionAnswering", {}, {"start_positions": torch.tensor([1, 50, 3]),
+                                        "end_positions": torch.tensor([2, 4, 70])}),
+    ]
+    for i, (cls_name, extra, labels_kw) in enumerate(cases):
+        folder, ref = make_checkpoint(tmp_path / str(i), cls_name, "v1.1", **extra)
+        ours = getattr(minformers, cls_name).from_pretrained(folder)
+        with torch.no_grad():
+            theirs, mine = ref(**enc, **labels_kw), ours(**enc, **labels_kw)
+        torch.testing.assert_close(mine.loss, theirs.loss, atol=1e-5, rtol=0, msg=lambda m: f"{cls_name}: {m}")
+        assert mine[0] is mine.loss
+        assert ours.config.problem_type == ref.config.problem_type
+
+
+def test_sequence_classification_eos_pooling(tmp_path):
+    """The decoder state at the last </s> of each row; rows with different numbers of </s> are refused."""
+    folder, ref = make_checkpoint(tmp_path, "T5ForSequenceClassification")
+    ours = minformers.T5ForSequenceClassification.from_pretrained(folder)
+    two_eos = torch.tensor([[5, 1, 7, 8, 1], [5, 6, 1, 7, 1]])
+    with torch.no_grad():
+        torch.testing.assert_close(ours(input_ids=two_eos).logits, ref(input_ids=two_eos).logits, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="same number of <eos> tokens"):
+        ours(input_ids=torch.tensor([[5, 1, 7, 8, 1], [5, 6, 6, 7, 1]]))
+    with pytest.raises(ValueError, match="<eos>"):  # the reference fails with an IndexError here
+        ours(input_ids=torch.tensor([[5, 6, 7]]))
+
+
+@pytest.mark.parametrize("cls_name", HEADS)
+def test_head_from_a_pretrained_lm_checkpoint(tmp_path, cls_name):
+    """Fine-tuning start: a T5ForConditionalGeneration checkpoint into a head class loads the same weights as
+    the reference and initialises only the head (with the reference's scale)."""
+    folder, lm = make_checkpoint(tmp_path, "T5ForConditionalGeneration", "v1.1", d_model=64, num_labels=16)
+    kw = {} if cls_name == "T5ForQuestionAnswering" else {"num_labels": 16}
+    ours, info = getattr(minformers, cls_name).from_pretrained(folder, output_loading_info=True, **kw)
+    theirs, ref_info = getattr(transformers, cls_name).from_pretrained(folder, output_loading_info=True, **kw)
+    assert sorted(info["missing_keys"]) == sorted(ref_info["missing_keys"])
+    # (our loader names unexpected keys after adding the `transformer.` prefix; the reference, before)
+    assert sorted(k.removeprefix("transformer.") for k in info["unexpected_keys"]) == \
+        sorted(k.removeprefix("transformer.") for k in ref_info["unexpected_keys"])
+    state, ref_state = ours.state_dict(), theirs.state_dict()
+    assert sorted(state) == sorted(ref_state)
+    for key in state:
+        if key in info["missing_keys"]:
+            if key.endswith("bias"):
+                assert state[key].abs().sum() == 0, key
+            else:  # same distribution: std 1 (token classifier) or d_model ** -0.5 (the others)
+                assert abs(state[key].std() / ref_state[key].std() - 1) < 0.25, key
+        else:
+            torch.testing.assert_close(state[key], ref_state[key], atol=0, rtol=0, msg=key)
+    assert ours.get_input_embeddings() is ours.get_encoder().embed_tokens
+
+
+def test_auto_classes_pick_the_heads(tmp_path):
+    folder, _ = make_checkpoint(tmp_path, "T5ForConditionalGeneration")
+    for auto, name in (("AutoModelForSequenceClassification", "T5ForSequenceClassification"),
+                       ("AutoModelForTokenClassification", "T5ForTokenClassification"),
+                       ("AutoModelForQuestionAnswering", "T5ForQuestionAnswering")):
+        assert type(getattr(minformers, auto).from_pretrained(folder)).__name__ == name
+        assert type(getattr(transformers, auto).from_pretrained(folder)).__name__ == name
