@@ -39,6 +39,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -359,10 +360,11 @@ class _StopStrings:
 
     def __call__(self, seqs: Tensor) -> Tensor:
         done = []
+        decode = partial(self.tokenizer.decode, clean_up_tokenization_spaces=False)  # " ," must stay matchable
         for row in seqs[:, -self.window:].tolist():
-            text = self.tokenizer.decode(row)
-            before = self.tokenizer.decode(row[:-1])
-            done.append(any(s in text and s not in before for s in self.strings))
+            text, before = decode(row), decode(row[:-1])
+            # a match counts only if it ends inside the last token's text (it may start earlier)
+            done.append(any(s in text[max(0, len(before) - len(s) + 1):] for s in self.strings))
         return torch.tensor(done, dtype=torch.bool)
 
 

@@ -283,9 +283,8 @@ def test_stop_strings_batched_left_padded_match_reference(smol):
             assert (expected[:, -1] == 2).any()  # a row that stopped early was padded
 
 
-@pytest.mark.xfail(strict=True, reason="generation._StopStrings misses a stop string whose text is already in the "
-                   "window before the last token (here the prompt's tail); the reference stops")
 def test_stop_string_also_in_the_prompt_tail(smol):
+    """A stop string already in the prompt's tail still stops when the new token brings it again."""
     ref, ours, ref_tok, our_tok = smol
     ids = ref_tok("Hello", return_tensors="pt").input_ids
     first = ref_tok.decode(ref.generate(ids, max_new_tokens=1)[0, -1:])
@@ -293,3 +292,25 @@ def test_stop_string_also_in_the_prompt_tail(smol):
     expected = ref.generate(ids, max_new_tokens=8, stop_strings=["e"], tokenizer=ref_tok)
     assert expected.shape[1] == ids.shape[1] + 1  # the reference stops on the first new token
     assert torch.equal(ours.generate(ids, max_new_tokens=8, stop_strings=["e"], tokenizer=our_tok), expected)
+
+
+@pytest.mark.parametrize("stops", [[" ,"], [" ."], [" n't", "e"], ["Hello", "lo ,"], [",\n"]])
+def test_stop_criterion_matches_reference_on_every_prefix(smol, stops):
+    """Our criterion and the reference's StopStringCriteria agree after every token of texts with spaces
+    before punctuation (decoding for the check must not tidy them away) and stop strings across tokens."""
+    from transformers.generation.stopping_criteria import StopStringCriteria
+
+    from minformers.generation import _StopStrings
+
+    _, _, ref_tok, our_tok = smol
+    theirs = StopStringCriteria(ref_tok, stops)
+    ours = _StopStrings(our_tok, stops)
+    texts = ["Hello , world . It isn't so , he said .", "Hello, world. It is n't , ok .\nHello ,\nlo , x"]
+    hits = 0
+    for text in texts:
+        ids = torch.tensor([ref_tok(text, add_special_tokens=False).input_ids])
+        for n in range(1, ids.shape[1] + 1):
+            expected = theirs(ids[:, :n], None)
+            assert torch.equal(ours(ids[:, :n]), expected), (text, n, ref_tok.decode(ids[0, :n]))
+            hits += int(expected.any())
+    assert hits, "the case never stops: it tests nothing"
