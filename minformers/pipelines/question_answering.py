@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from .base import Pipeline
@@ -99,7 +100,11 @@ class QuestionAnsweringPipeline(Pipeline):
                              f"({err})") from err
         rows = []
         context_index = 1 if question_first else 0
-        keys = [k for k in enc.keys() if k != "overflow_to_sample_mapping"]
+        # The reference gives the model only the tokenizer's model_input_names: token_type_ids are asked for
+        # above but not fed to a model whose tokenizer does not name them (GPT-2 would embed them).
+        names = getattr(self.tokenizer, "model_input_names", None)
+        dropped = {"overflow_to_sample_mapping"} | ({"token_type_ids"} - set(names) if names is not None else set())
+        keys = [k for k in enc.keys() if k not in dropped]
         cls = self.tokenizer.cls_token_id
         for i in range(len(enc["input_ids"])):
             seq_ids = enc.sequence_ids(i)
@@ -124,8 +129,9 @@ class QuestionAnsweringPipeline(Pipeline):
             allowed = torch.tensor(row["_p_mask"]) == 0
             if "attention_mask" in row:
                 allowed &= torch.as_tensor(row["attention_mask"]) == 1
-            start = torch.where(allowed, row["start_logits"], torch.tensor(-10000.0)).softmax(-1)  # (T,)
-            end = torch.where(allowed, row["end_logits"], torch.tensor(-10000.0)).softmax(-1)
+            allowed = allowed.numpy()
+            start = _masked_softmax(row["start_logits"], allowed)  # (T,)
+            end = _masked_softmax(row["end_logits"], allowed)
             if handle_impossible_answer:
                 min_null = min(min_null, (start[0] * end[0]).item())
             start[0] = end[0] = 0.0
@@ -158,20 +164,37 @@ class QuestionAnsweringPipeline(Pipeline):
         return offsets[s][0], offsets[e][1]
 
 
-def _best_spans(start: torch.Tensor, end: torch.Tensor, top_k: int, max_answer_len: int,
-                allowed: torch.Tensor) -> list[tuple[int, int, float]]:
-    """The top_k (start, end) pairs by p(start) * p(end), end in [start, start + max_answer_len)."""
-    scores = torch.triu(torch.outer(start, end)).tril(max_answer_len - 1)  # (T, T)
+def _masked_softmax(logits: torch.Tensor, allowed: np.ndarray) -> np.ndarray:
+    """Softmax over the allowed tokens (the others get -10000 first), in float32 NumPy as the reference."""
+    x = np.where(allowed, logits.numpy(), np.float32(-10000.0))
+    x = np.exp(x - x.max())
+    return x / x.sum()
+
+
+def _best_spans(start: np.ndarray, end: np.ndarray, top_k: int, max_answer_len: int,
+                allowed: np.ndarray) -> list[tuple[int, int, float]]:
+    """The top_k (start, end) pairs by p(start) * p(end), end in [start, start + max_answer_len).
+
+    The reference's ``decode_spans``, step for step (same NumPy calls): when top_k reaches past the
+    spans with a non-zero score, which zero-score pairs fill the list (masked tokens, end < start)
+    is decided by ``np.argpartition``'s tie order, so any other top-k gives other answers there.
+    """
+    scores = np.tril(np.triu(np.outer(start, end)), max_answer_len - 1)  # (T, T)
     flat = scores.flatten()
-    k = min(top_k, flat.numel())
-    values, index = flat.topk(k)
-    T = scores.shape[1]
-    spans = []
-    for v, i in zip(values.tolist(), index.tolist()):
-        s, e = divmod(i, T)
-        if allowed[s] and allowed[e]:
-            spans.append((s, e, v))
-    return spans
+    if top_k == 1:
+        index = np.array([np.argmax(flat)])
+    elif len(flat) <= top_k:  # (the reference: `<`, and a ValueError from argpartition when equal)
+        index = np.argsort(-flat)
+    else:
+        index = np.argpartition(-flat, top_k)[:top_k]
+        index = index[np.argsort(-flat[index])]
+    starts, ends = np.unravel_index(index, scores.shape)
+    # The reference keeps pairs whose ends are in `(1, T)-mask.nonzero()`, a (rows, columns) tuple that
+    # np.isin flattens: the row indices (all 0) make token 0 always kept, masked or not (Llama's <s>).
+    desired = allowed.copy()
+    desired[0] = True
+    keep = desired[starts] & desired[ends]
+    return [(int(s), int(e), scores[s, e].item()) for s, e in zip(starts[keep], ends[keep])]
 
 
 def _examples(args: tuple, question: Any, context: Any) -> list[dict]:
