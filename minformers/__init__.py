@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     # tokenizers
     "PreTrainedTokenizer": "tokenization.tokenizer",
     "PreTrainedTokenizerFast": "tokenization.tokenizer",
+    "MarianTokenizer": "tokenization.sp_tokenizers",
     "BatchEncoding": "tokenization.tokenizer",
     "BertTokenizer": "tokenization.tokenizer",
     "BertTokenizerFast": "tokenization.tokenizer",

@@ -185,13 +185,18 @@ TOKENIZER_CLASSES = {
     "AlbertTokenizerFast": "sp_tokenizers:AlbertTokenizerFast",
     "XLMRobertaTokenizer": "sp_tokenizers:XLMRobertaTokenizerFast",
     "XLMRobertaTokenizerFast": "sp_tokenizers:XLMRobertaTokenizerFast",
+    "MarianTokenizer": "sp_tokenizers:MarianTokenizer",
 }
 MODEL_TYPE_TO_TOKENIZER = {
     "bert": "bert:BertTokenizerFast", "distilbert": "bert:DistilBertTokenizerFast", "gpt2": "bpe:GPT2TokenizerFast",
     "roberta": "bpe:RobertaTokenizerFast", "llama": "bpe:LlamaTokenizerFast",
     "t5": "sp_tokenizers:T5TokenizerFast", "albert": "sp_tokenizers:AlbertTokenizerFast",
-    "xlm-roberta": "sp_tokenizers:XLMRobertaTokenizerFast",
+    "xlm-roberta": "sp_tokenizers:XLMRobertaTokenizerFast", "marian": "sp_tokenizers:MarianTokenizer",
 }
+# SentencePiece model files, by the class that reads each (upstream's ``vocab_files_names``)
+SENTENCEPIECE_FILES = {"T5TokenizerFast": "spiece.model", "AlbertTokenizerFast": "spiece.model",
+                       "XLMRobertaTokenizerFast": "sentencepiece.bpe.model", "LlamaTokenizerFast": "tokenizer.model"}
+MARIAN_FILES = ("source.spm", "target.spm", "vocab.json")
 VOCAB_JSON = "vocab.json"
 MERGES_FILE = "merges.txt"
 
@@ -241,24 +246,31 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
     special_path = folder / SPECIAL_TOKENS_MAP_FILE
     special_map = read_json(special_path) if special_path.is_file() else {}
     has_json, has_vocab = Path(tok_file).is_file(), Path(vocab_file).is_file()
-    if not has_json and not has_vocab:
+    sp_files = sorted({n for n in SENTENCEPIECE_FILES.values() if (folder / n).is_file()})
+    marian = all((folder / n).is_file() for n in MARIAN_FILES)
+    if not (has_json or has_vocab or sp_files or marian):
         raise OSError(
             f"Can't load a tokenizer from {folder}: it holds none of the tokenizer files looked for "
-            f"({TOKENIZER_FILE}, or {VOCAB_FILE} with {CONFIG_FILE})."
+            f"({TOKENIZER_FILE}; {VOCAB_FILE}; {VOCAB_JSON} with {MERGES_FILE}; a SentencePiece model "
+            f"({', '.join(sorted(set(SENTENCEPIECE_FILES.values())))}); or Marian's {', '.join(MARIAN_FILES)})."
         )
     # Which class: tokenizer_config.json's tokenizer_class, else config.json's model_type, else the caller.
     target = cls
     if cls in (PreTrainedTokenizerFast,) or cls.__name__ == "AutoTokenizer":
         name_cls = config.get("tokenizer_class")
+        model_type = read_json(folder / "config.json").get("model_type") if (folder / "config.json").is_file() else None
         if name_cls in TOKENIZER_CLASSES:
             target = tokenizer_class(TOKENIZER_CLASSES[name_cls])
-        elif (folder / "config.json").is_file():
-            model_type = read_json(folder / "config.json").get("model_type")
-            if model_type in MODEL_TYPE_TO_TOKENIZER:
-                target = tokenizer_class(MODEL_TYPE_TO_TOKENIZER[model_type])
+        elif model_type in MODEL_TYPE_TO_TOKENIZER:
+            target = tokenizer_class(MODEL_TYPE_TO_TOKENIZER[model_type])
+        elif marian and not has_json:
+            target = tokenizer_class(TOKENIZER_CLASSES["MarianTokenizer"])
         if target is PreTrainedTokenizerFast and not has_json:
-            # a bare vocab.txt is a WordPiece vocabulary; vocab.json + merges.txt a GPT-2 one
-            target = tokenizer_class("bpe:GPT2TokenizerFast") if Path(vocab_file).name.endswith(".json") else BertTokenizerFast
+            if has_vocab:
+                # a bare vocab.txt is a WordPiece vocabulary; vocab.json + merges.txt a GPT-2 one
+                target = tokenizer_class("bpe:GPT2TokenizerFast") if Path(vocab_file).name.endswith(".json") else BertTokenizerFast
+            else:
+                target = _class_from_name(name, folder, sp_files, model_type)
     init: dict[str, Any] = {}
     for key, value in special_map.items():
         init[key] = value["content"] if isinstance(value, dict) else value
@@ -276,7 +288,15 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
         init["chat_template"] = read_json(folder / "chat_template.json")["chat_template"]
     init.update(kwargs)
     init["name_or_path"] = name
-    if issubclass(target, BertTokenizerFast):
+    if target.__name__ == "MarianTokenizer":
+        for key in _BERT_KWARGS + ("target_vocab_file",):  # the vocab files are the folder's
+            init.pop(key, None)
+        files = {k: folder / v for k, v in target.vocab_files_names.items() if (folder / v).is_file()}
+        missing = [target.vocab_files_names[k] for k in ("source_spm", "target_spm", "vocab") if k not in files]
+        if missing:
+            raise OSError(f"Can't load a Marian tokenizer from {folder}: {', '.join(missing)} missing")
+        tok = target(**files, **init)
+    elif issubclass(target, BertTokenizerFast):
         tok = target(vocab_file=vocab_file if has_vocab else None, tokenizer_file=tok_file if has_json else None, **init)
     elif issubclass(target, _ByteLevelBPEFast):
         tok = target(vocab_file=vocab_file if has_vocab else None, merges_file=merges_file if Path(merges_file).is_file() else None,
@@ -284,9 +304,38 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
     else:
         for key in _BERT_KWARGS:
             init.pop(key, None)
-        tok = target(tokenizer_file=tok_file, **init)
+        if has_json:
+            tok = target(tokenizer_file=tok_file, **init)
+        else:  # no tokenizer.json: build it from the SentencePiece model, as upstream converts the slow tokenizer
+            own = SENTENCEPIECE_FILES.get(target.__name__)
+            sp_file = folder / own if own in sp_files else folder / sp_files[0] if sp_files else None
+            if sp_file is None:
+                raise OSError(f"Can't load a {target.__name__} from {folder}: it has neither {TOKENIZER_FILE} nor "
+                              f"{own or 'a SentencePiece model'}")
+            if target.__name__ in ("T5TokenizerFast", "LlamaTokenizerFast"):
+                # upstream loads the slow class first, whose add_prefix_space defaults to True, and converts
+                # that (the fast class's own constructor passes None: no prefix)
+                init.setdefault("add_prefix_space", True)
+            tok = target(vocab_file=sp_file, **init)
     tok.init_kwargs = {**{k: v for k, v in config.items() if k != "added_tokens_decoder"}, **tok.init_kwargs}
     return tok
+
+
+def _class_from_name(name: str, folder: Path, sp_files: list[str], model_type: str | None) -> type:
+    """No tokenizer.json and nothing naming the class: upstream's last resort is a model type found in the
+    name given (longest first: "xlm-roberta" before "roberta"); else it raises ValueError, as here."""
+    for pattern in sorted(MODEL_TYPE_TO_TOKENIZER, key=len, reverse=True):
+        if pattern in str(name):
+            return tokenizer_class(MODEL_TYPE_TO_TOKENIZER[pattern])
+    users = {"spiece.model": "T5, ALBERT", "sentencepiece.bpe.model": "XLM-RoBERTa", "tokenizer.model": "Llama"}
+    files = ", ".join(f"{f} (used by {users[f]} …)" for f in sp_files)
+    raise ValueError(
+        f"Unrecognized tokenizer in {folder}: it holds {files} but no {TOKENIZER_FILE}, and nothing says which tokenizer "
+        f"it is (tokenizer_config.json has no tokenizer_class; config.json "
+        f"{'has model_type ' + repr(model_type) if model_type else 'is missing or has no model_type'}). Add one of "
+        f"them, e.g. config.json {{\"model_type\": \"t5\"}}, or load with the class, e.g. "
+        f"T5TokenizerFast.from_pretrained(folder)."
+    )
 
 
 def _load_gguf(cls: type, path: Path, name: str, kwargs: dict[str, Any]):

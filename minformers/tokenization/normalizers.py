@@ -48,6 +48,42 @@ def is_chinese_char(cp: int) -> bool:
     )
 
 
+# ---- where the reference's Unicode tables disagree with Python 3.11's unicodedata (Unicode 14.0) ----
+# Its NFD/NFKD and combining-mark tables (the unicode-normalization-alignments crate) predate these code
+# points and leave them as they are; its lowercasing (Rust's char::to_lowercase, Unicode 16) knows letters
+# added since. Found by running every code point through `tokenizers` 0.22's normalizers; expressed as the
+# reference's own behaviour, so they stay right on a newer Python (which may add differences of its own).
+
+
+def _chars(ranges: tuple[tuple[int, int], ...]) -> frozenset[str]:
+    return frozenset(chr(c) for a, b in ranges for c in range(a, b + 1))
+
+
+_REF_NO_DECOMPOSITION = _chars((  # NFD/NFKD leave these alone
+    (0x32FF, 0x32FF), (0xA7F2, 0xA7F4), (0xAB69, 0xAB69), (0x10781, 0x10785), (0x10787, 0x107B0), (0x107B2, 0x107BA),
+    (0x11938, 0x11938), (0x1F16C, 0x1F16C), (0x1FBF0, 0x1FBF9),
+))
+_REF_NOT_MARKS = _chars((  # StripAccents keeps these (marks added after its tables)
+    (0x07FD, 0x07FD), (0x0898, 0x089F), (0x08CA, 0x08D3), (0x09FE, 0x09FE), (0x0AFA, 0x0AFF), (0x0B55, 0x0B55),
+    (0x0C04, 0x0C04), (0x0C3C, 0x0C3C), (0x0D00, 0x0D00), (0x0D3B, 0x0D3C), (0x0D81, 0x0D81), (0x0EBA, 0x0EBA),
+    (0x1715, 0x1715), (0x180F, 0x180F), (0x1ABF, 0x1ACE), (0x1CF7, 0x1CF7), (0x1DF6, 0x1DFA), (0xA82C, 0xA82C),
+    (0xA8FF, 0xA8FF), (0x10D24, 0x10D27), (0x10EAB, 0x10EAC), (0x10F46, 0x10F50), (0x10F82, 0x10F85), (0x11070, 0x11070),
+    (0x11073, 0x11074), (0x110C2, 0x110C2), (0x11145, 0x11146), (0x111C9, 0x111C9), (0x111CE, 0x111CF), (0x1133B, 0x1133B),
+    (0x1145E, 0x1145E), (0x1182C, 0x1183A), (0x11930, 0x11935), (0x11937, 0x11938), (0x1193B, 0x1193E), (0x11940, 0x11940),
+    (0x11942, 0x11943), (0x119D1, 0x119D7), (0x119DA, 0x119E0), (0x119E4, 0x119E4), (0x11A01, 0x11A0A), (0x11A33, 0x11A39),
+    (0x11A3B, 0x11A3E), (0x11A47, 0x11A47), (0x11A51, 0x11A5B), (0x11A8A, 0x11A99), (0x11D31, 0x11D36), (0x11D3A, 0x11D3A),
+    (0x11D3C, 0x11D3D), (0x11D3F, 0x11D45), (0x11D47, 0x11D47), (0x11D8A, 0x11D8E), (0x11D90, 0x11D91), (0x11D93, 0x11D97),
+    (0x11EF3, 0x11EF6), (0x16F4F, 0x16F4F), (0x16F7F, 0x16F87), (0x16FE4, 0x16FE4), (0x16FF0, 0x16FF1), (0x1CF00, 0x1CF2D),
+    (0x1CF30, 0x1CF46), (0x1E130, 0x1E136), (0x1E2AE, 0x1E2AE), (0x1E2EC, 0x1E2EF),
+))
+_REF_MARKS = frozenset(("\u1cf2", "\u1cf3"))  # ... and drops these (marks in its tables, letters since Unicode 14)
+_REF_LOWER = {chr(c): chr(c + d) for a, b, d in (  # lowercase mappings newer than Unicode 14
+    (0x1C89, 0x1C89, +0x1), (0xA7CB, 0xA7CB, -0xa567), (0xA7CC, 0xA7CC, +0x1), (0xA7CE, 0xA7CE, +0x1),
+    (0xA7D2, 0xA7D2, +0x1), (0xA7D4, 0xA7D4, +0x1), (0xA7DA, 0xA7DA, +0x1), (0xA7DC, 0xA7DC, -0xa641),
+    (0x10D50, 0x10D65, +0x20), (0x16EA0, 0x16EB8, +0x1b),
+) for c in range(a, b + 1)}
+
+
 class _CharTable(dict):
     """ord -> replacement string, computed on first use (str.translate calls __missing__)."""
 
@@ -153,7 +189,7 @@ class _Unicode(Normalizer):
     form = "NFD"
 
     def map_char(self, ch: str) -> str:
-        return unicodedata.normalize(self.form, ch)
+        return ch if ch in _REF_NO_DECOMPOSITION else unicodedata.normalize(self.form, ch)
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         if text.isascii():
@@ -201,7 +237,7 @@ class NFKC(_Unicode):
 
 class Lowercase(Normalizer):
     def map_char(self, ch: str) -> str:
-        return ch.lower()
+        return _REF_LOWER.get(ch) or ch.lower()
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         if text.isascii():
@@ -213,7 +249,9 @@ class StripAccents(Normalizer):
     """Drop combining marks (any Mark: Mn, Mc, Me — upstream ``is_combining_mark``); meant to follow NFD."""
 
     def map_char(self, ch: str) -> str:
-        return "" if unicodedata.category(ch)[0] == "M" else ch
+        if ch in _REF_MARKS:
+            return ""
+        return "" if unicodedata.category(ch)[0] == "M" and ch not in _REF_NOT_MARKS else ch
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         if text.isascii():

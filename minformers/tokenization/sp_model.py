@@ -6,7 +6,7 @@ wire-format reader rather than a dependency on ``protobuf``:
 
     ModelProto      1 pieces (repeated: 1 piece, 2 score, 3 type)   2 trainer_spec   3 normalizer_spec
     TrainerSpec     3 model_type (1 UNIGRAM, 2 BPE, 3 WORD, 4 CHAR) 35 byte_fallback
-                    40 unk_id 41 bos_id 42 eos_id 43 pad_id  45 unk_piece ...
+                    40 unk_id 41 bos_id 42 eos_id 43 pad_id  44 unk_surface 45 unk_piece ...
     NormalizerSpec  1 name 2 precompiled_charsmap 3 add_dummy_prefix 4 remove_extra_whitespaces
 """
 
@@ -30,6 +30,7 @@ class SentencePieceModel:
     eos_id: int = 2
     pad_id: int = -1
     unk_piece: str = "<unk>"
+    unk_surface: str = " \u2047 "  # what the library's decoder writes for <unk>
     normalizer_name: str = ""
     precompiled_charsmap: bytes = b""
     add_dummy_prefix: bool = True
@@ -108,6 +109,8 @@ def parse_model(data: bytes) -> SentencePieceModel:
                     setattr(m, {40: "unk_id", 41: "bos_id", 42: "eos_id", 43: "pad_id"}[n], _int32(v))
                 elif n == 45 and w == 2:
                     m.unk_piece = v.decode("utf-8")
+                elif n == 44 and w == 2:
+                    m.unk_surface = v.decode("utf-8")
         elif num == 3 and wt == 2:
             for n, w, v in _fields(val):
                 if n == 1 and w == 2:

@@ -13,6 +13,7 @@ import copy
 import gc
 import logging
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,6 +71,52 @@ def _describe(x: Any) -> str:
         inner = sorted({type(v).__name__ for v in x})
         return f"{type(x).__name__}[{' | '.join(inner) or 'empty'}]"
     return type(x).__name__
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _find_surrogate(value: Any) -> tuple[tuple[int, ...], re.Match] | None:
+    if isinstance(value, str):
+        m = None if value.isascii() else _SURROGATE.search(value)
+        return ((), m) if m is not None else None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            hit = _find_surrogate(v)
+            if hit is not None:
+                return (i,) + hit[0], hit[1]
+    return None
+
+
+def _check_unicode(value: Any, name: str) -> None:
+    """A lone surrogate (U+D800..U+DFFF: half a UTF-16 pair, or a byte kept by ``errors='surrogateescape'``)
+    is not text and has no UTF-8 form. The reference's Rust backend refuses it with an opaque
+    ``TypeError: TextEncodeInput must be Union[...]``; same type here, saying where it is."""
+    hit = _find_surrogate(value)
+    if hit is not None:
+        path, m = hit
+        where = name + "".join(f"[{i}]" for i in path)
+        raise TypeError(
+            f"{where} contains a lone surrogate {m.group()!r} at position {m.start()}: it is not valid Unicode and "
+            "cannot be tokenized. The text was decoded wrongly somewhere (half of a UTF-16 surrogate pair, or bytes "
+            "read with errors='surrogateescape'); fix its encoding, e.g. "
+            "text.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace') joins the halves of a pair and "
+            "replaces lone ones with U+FFFD."
+        )
+
+
+def _bytes_hint(value: Any) -> str:
+    """For bytes given as text: how to decode them, and where they are not UTF-8."""
+    data = value if isinstance(value, (bytes, bytearray)) else next(
+        (v for v in value if isinstance(v, (bytes, bytearray))), None) if isinstance(value, (list, tuple)) else None
+    if data is None:
+        return ""
+    try:
+        bytes(data).decode("utf-8")
+    except UnicodeDecodeError as e:
+        return (f", which are not even valid UTF-8 ({e.reason}: {bytes(data[e.start:e.start + 1])!r} at byte {e.start}); "
+                "decode them to str with their real encoding, or with data.decode('utf-8', errors='replace')")
+    return "; decode bytes to str first, e.g. data.decode('utf-8')"
 
 
 @contextlib.contextmanager
@@ -219,7 +266,8 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         accepted = "a str, a list of str (a batch, or one pre-split text with is_split_into_words=True) or a list of lists of str"
         for name, value in (("text", text), ("text_pair", text_pair)):
             if value is not None and not self._is_valid(value, is_split_into_words):
-                raise TypeError(f"{name} must be {accepted}; got {_describe(value)}")
+                raise TypeError(f"{name} must be {accepted}; got {_describe(value)}{_bytes_hint(value)}")
+            _check_unicode(value, name)
         if is_split_into_words:
             batched = isinstance(text, (list, tuple)) and len(text) > 0 and isinstance(text[0], (list, tuple))
         else:
@@ -508,6 +556,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         from minformers.hub import resolve_model_dir
 
         valid = set(_FROM_PRETRAINED_KWARGS) | set(_INIT_KWARGS) | set(_BERT_KWARGS) | set(_BPE_KWARGS)
+        valid |= set(getattr(cls, "_extra_kwargs", ()))  # a class's own options (T5's extra_ids, Marian's source_lang …)
         _unknown_kwargs(f"{cls.__name__}.from_pretrained()", {k: v for k, v in kwargs.items() if k not in valid}, valid)
         if init_inputs:
             raise TypeError(f"{cls.__name__}.from_pretrained() takes the folder or name only; pass options as keywords")

@@ -8,7 +8,7 @@ tokenizer.json ``model`` entry) and a ``word_ids_cache`` for the hot path.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from .models import WordPieces, _IdsCache
 
@@ -27,7 +27,11 @@ class Unigram:
     its UTF-8 bytes as ``<0xXX>`` tokens, when all of them are in the vocabulary.
     """
 
-    def __init__(self, vocab: list[tuple[str, float]], unk_id: int | None = None, byte_fallback: bool = False) -> None:
+    def __init__(self, vocab: list[tuple[str, float]], unk_id: int | None = None, byte_fallback: bool = False, *,
+                 unmatched: Iterable[int] = (), min_score: float | None = None) -> None:
+        """`unmatched` and `min_score` give the SentencePiece library's own lattice (Marian runs the library):
+        its control, unknown, byte and unused pieces are never matched in text, and the unknown penalty starts
+        from the lowest score of its normal pieces. The converters' tokenizer.json keeps every piece."""
         if unk_id is not None and not 0 <= unk_id < len(vocab):
             raise ValueError(f"Unigram: unk_id {unk_id} is outside the vocabulary of {len(vocab)} pieces")
         self.pieces = [(str(p), float(s)) for p, s in vocab]
@@ -36,8 +40,9 @@ class Unigram:
         self.vocab: dict[str, int] = {}
         for i, (p, _) in enumerate(self.pieces):
             self.vocab.setdefault(p, i)  # upstream: a later duplicate overwrites the id map; keep first (never seen)
-        self._score = {p: (self.vocab[p], s) for p, s in reversed(self.pieces)}
-        self.min_score = min((s for _, s in self.pieces), default=0.0)
+        skip = set(unmatched)
+        self._score = {p: (self.vocab[p], s) for i, (p, s) in reversed(list(enumerate(self.pieces))) if i not in skip}
+        self.min_score = min((s for _, s in self.pieces), default=0.0) if min_score is None else float(min_score)
         self._max_len = max((len(p) for p, _ in self.pieces), default=1)
         self.cache: dict[str, WordPieces] = {}
         self.word_ids_cache = _IdsCache(self)
@@ -168,3 +173,48 @@ class WordLevel:
         if unk is None:
             raise ValueError(f"WordLevel: {word!r} is not in the vocabulary and unk_token {self.unk_token!r} is missing too")
         return (unk,), (self.unk_token,), ((0, len(word)),)
+
+
+class PieceVocab:
+    """Stage 3 for Marian: a SentencePiece model cuts the word, then each piece's *string* is looked up in a
+    separate vocabulary (Marian's vocab.json, shared by source and target models); a string it lacks -> unk.
+
+    ``language_code``: a word ``>>xx<<`` (the target-language tag a multilingual model's input starts
+    with, split off whole by :class:`.sentencepiece.SentencePieceSplit`) is one token, as upstream
+    ``MarianTokenizer.remove_language_code``.
+    """
+
+    def __init__(self, pieces: Any, vocab: dict[str, int], unk_token: str = "<unk>", language_code: bool = False) -> None:
+        if unk_token not in vocab:
+            raise KeyError(f"{unk_token} token must be in the vocab")  # upstream's message
+        self.pieces = pieces
+        self.vocab = dict(vocab)
+        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
+        self.unk_token = unk_token
+        self.language_code = language_code
+        self.cache: dict[str, WordPieces] = {}
+        self.word_ids_cache = _IdsCache(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "PieceVocab", "pieces": self.pieces.to_dict(), "vocab": self.vocab, "unk_token": self.unk_token,
+                "language_code": self.language_code}
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, idx: int) -> str | None:
+        return self.ids_to_tokens.get(idx)
+
+    def tokenize(self, word: str) -> WordPieces:
+        hit = self.cache.get(word)
+        if hit is not None:
+            return hit
+        unk = self.vocab[self.unk_token]
+        if self.language_code and word.startswith(">>") and word.endswith("<<") and len(word) >= 4:
+            out: WordPieces = (self.vocab.get(word, unk),), (word,), ((0, len(word)),)
+        else:
+            _, toks, spans = self.pieces.tokenize(word)
+            out = tuple(self.vocab.get(t, unk) for t in toks), toks, spans
+        if len(self.cache) < 1_000_000:
+            self.cache[word] = out
+        return out

@@ -43,3 +43,38 @@ def build_ours_from_model(name: str):
     if cls == "LlamaTokenizerFast":
         return bpe.LlamaTokenizerFast(vocab_file=path, **kwargs)
     return getattr(sp_tokenizers, cls)(vocab_file=path, **kwargs)
+
+
+def build_marian_reference(out: Path, source: str = "botchan_en_unigram_1000.model",
+                           target: str = "kyoto_ja_unigram_8000.model", **kwargs):
+    """An Opus-MT-style folder saved by the reference's MarianTokenizer: source.spm, target.spm and a shared
+    vocab.json as Marian NMT writes it (``</s>`` 0, ``<unk>`` 1, the pieces of both models, ``<pad>`` last)."""
+    import json
+    import shutil
+
+    import transformers
+
+    from minformers.tokenization.sp_model import NORMAL, USER_DEFINED, read_model
+
+    out.mkdir(parents=True, exist_ok=True)
+    src, tgt = out / "_source.spm", out / "_target.spm"
+    shutil.copy(model_dir() / source, src)
+    shutil.copy(model_dir() / target, tgt)
+    vocab = {"</s>": 0, "<unk>": 1}
+    for path in (src, tgt):
+        for piece, _, kind in read_model(path).pieces:
+            if kind in (NORMAL, USER_DEFINED):
+                vocab.setdefault(piece, len(vocab))
+    for code in (">>fr<<", ">>de<<"):  # a multilingual model's target-language tags
+        vocab[code] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    (out / "_vocab.json").write_text(json.dumps(vocab))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tok = transformers.MarianTokenizer(str(src), str(tgt), str(out / "_vocab.json"), **kwargs)
+    tok.save_pretrained(out)
+    for f in (src, tgt, out / "_vocab.json"):
+        f.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.MarianTokenizer.from_pretrained(out)
