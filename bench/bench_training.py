@@ -13,6 +13,8 @@ dynamic padding) and, for a like-for-like view, with ``group_by_length=True`` to
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,6 +59,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--out", type=Path, default=Path("/tmp/minformers_bench_training"))
+    p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one configuration, print JSON
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     minilm = packaged_model_dir("sentence-transformers/all-MiniLM-L6-v2")
@@ -66,11 +69,18 @@ def main() -> None:
         "transformers (defaults)": (transformers, False),
         "transformers (group_by_length)": (transformers, True),
     }
-    # the machine is shared: run the configurations in turn, `--repeat` rounds, and keep each one's best
+    if a.one:
+        lib, grouped = configs[a.one]
+        print(json.dumps(run(lib, minilm, rows, a.batch, grouped, a.out / a.one.replace(" ", "_"))))
+        return
+    # the machine is shared: each configuration runs in a fresh process (no state left by another library's
+    # Trainer), in turn, `--repeat` rounds; each one's best is kept
     results: dict[str, dict] = {}
-    for r in range(a.repeat):
-        for name, (lib, grouped) in configs.items():
-            res = run(lib, minilm, rows, a.batch, grouped, a.out / f"{lib.__name__}-{grouped}-{r}")
+    for _ in range(a.repeat):
+        for name in configs:
+            cmd = [sys.executable, __file__, "--one", name, "--examples", str(a.examples), "--batch", str(a.batch),
+                   "--threads", str(a.threads), "--out", str(a.out)]
+            res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
             if name not in results or res["tokens_per_s"] > results[name]["tokens_per_s"]:
                 results[name] = res
     base = results["transformers (defaults)"]["tokens_per_s"]
