@@ -177,6 +177,8 @@ TOKENIZER_CLASSES = {
     "GPT2TokenizerFast": "bpe:GPT2TokenizerFast",
     "RobertaTokenizer": "bpe:RobertaTokenizerFast",
     "RobertaTokenizerFast": "bpe:RobertaTokenizerFast",
+    "BartTokenizer": "bpe:RobertaTokenizerFast",  # the same byte-level BPE, <s> A </s></s> B </s>, no type ids
+    "BartTokenizerFast": "bpe:RobertaTokenizerFast",
     "LlamaTokenizer": "bpe:LlamaTokenizerFast",
     "LlamaTokenizerFast": "bpe:LlamaTokenizerFast",
     "T5Tokenizer": "sp_tokenizers:T5TokenizerFast",
@@ -189,7 +191,7 @@ TOKENIZER_CLASSES = {
 }
 MODEL_TYPE_TO_TOKENIZER = {
     "bert": "bert:BertTokenizerFast", "distilbert": "bert:DistilBertTokenizerFast", "gpt2": "bpe:GPT2TokenizerFast",
-    "roberta": "bpe:RobertaTokenizerFast", "llama": "bpe:LlamaTokenizerFast",
+    "roberta": "bpe:RobertaTokenizerFast", "bart": "bpe:RobertaTokenizerFast", "llama": "bpe:LlamaTokenizerFast",
     "t5": "sp_tokenizers:T5TokenizerFast", "albert": "sp_tokenizers:AlbertTokenizerFast",
     "xlm-roberta": "sp_tokenizers:XLMRobertaTokenizerFast", "marian": "sp_tokenizers:MarianTokenizer",
 }

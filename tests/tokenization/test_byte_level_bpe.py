@@ -145,3 +145,15 @@ def test_save_round_trip(bpe_pair, smol_pair, tmp_path, rotten_tomatoes_texts):
         again = transformers.AutoTokenizer.from_pretrained(tmp_path / str(i))
         texts = rotten_tomatoes_texts[:500]
         assert again(texts)["input_ids"] == ref(texts)["input_ids"]
+
+
+def test_bart_tokenizer_folder_gives_the_reference_inputs(gpt2_files, tmp_path):
+    """A BartTokenizerFast folder: no token_type_ids (BART's forward takes none), same ids as the reference."""
+    import minformers
+
+    transformers.BartTokenizerFast(str(gpt2_files / "encoder.json"), str(gpt2_files / "vocab.bpe")).save_pretrained(tmp_path)
+    ours, ref = minformers.AutoTokenizer.from_pretrained(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert ours.model_input_names == ref.model_input_names
+    texts = ["Hello world!", "Summarize this, please."]
+    got, want = ours(texts, ["a pair", "b"], padding=True), ref(texts, ["a pair", "b"], padding=True)
+    assert dict(got) == dict(want)
