@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Differential fuzzing of the byte-level BPE tokenizers against the reference (transformers + tokenizers).
+"""Differential fuzzing of the WordPiece and byte-level BPE tokenizers against the reference (transformers + tokenizers).
 
-    python scripts/fuzz_tokenizers.py --n 100000            # GPT-2, RoBERTa, SmolLM2 (GGUF)
+    python scripts/fuzz_tokenizers.py --n 100000            # BERT (uncased, cased), GPT-2, RoBERTa, SmolLM2 (GGUF)
     python scripts/fuzz_tokenizers.py --n 5000 --only gpt2
 
 Random strings mix every kind of text the tokenizers meet: ASCII words, Latin
@@ -33,6 +33,9 @@ POOLS = [
 ]
 
 
+NAMES = ["bert", "bert_cased", "gpt2", "roberta", "smollm2"]
+
+
 def random_text(rng: random.Random) -> str:
     parts = []
     for _ in range(rng.randint(0, 12)):
@@ -61,6 +64,26 @@ def build(name: str, work: Path):
         gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
         ref = transformers.AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf)
         return PreTrainedTokenizerFast.from_pretrained(str(folder), gguf_file=gguf), ref
+    if name in ("bert", "bert_cased"):  # WordPiece: MiniLM's bert-base-uncased vocabulary; cased = no lowercasing
+        import json
+        import shutil
+
+        from minformers.hub import packaged_model_dir
+
+        minilm = packaged_model_dir("sentence-transformers/all-MiniLM-L6-v2")
+        out = work / name
+        out.mkdir()
+        for f in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(minilm / f, out / f)
+        if name == "bert_cased":
+            spec = json.loads((out / "tokenizer.json").read_text())
+            spec["normalizer"]["lowercase"] = False
+            spec["normalizer"]["strip_accents"] = False
+            (out / "tokenizer.json").write_text(json.dumps(spec))
+            cfg = json.loads((out / "tokenizer_config.json").read_text())
+            cfg["do_lower_case"] = False
+            (out / "tokenizer_config.json").write_text(json.dumps(cfg))
+        return PreTrainedTokenizerFast.from_pretrained(out), transformers.AutoTokenizer.from_pretrained(out)
     sys.path.insert(0, str(ROOT / "scripts"))
     from fetch_assets import fetch
 
@@ -99,13 +122,13 @@ def compare(ours, ref, texts: list[str], pairs: list[str] | None = None) -> list
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10000, help="strings per tokenizer")
-    ap.add_argument("--only", action="append", choices=["gpt2", "roberta", "smollm2"])
+    ap.add_argument("--only", action="append", choices=NAMES)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=1000)
     args = ap.parse_args(argv)
     total_bad = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.only or ["gpt2", "roberta", "smollm2"]:
+        for name in args.only or NAMES:
             ours, ref = build(name, Path(tmp))
             rng = random.Random(args.seed)
             bad: list[tuple[str, str]] = []

@@ -14,10 +14,9 @@ printable characters (``bytes_to_unicode``: a space becomes ``Ġ``, a newline
   ``RobertaProcessing`` post-processors (leading/trailing spaces are left out
   of a token's offsets).
 
-The upstream regexes are Oniguruma's: ``\\s`` is translated to Unicode White_Space
-and ``\\p{L}``-style classes are run by the ``regex`` module (recent Unicode
-tables, as Oniguruma's), or translated to ``re`` ranges without it (see
-:func:`compile_regex`).
+The upstream regexes are Oniguruma's: ``\\s`` and ``\\p{L}``-style classes are
+translated to explicit ranges holding exactly the code points Oniguruma (in the
+reference) puts in them (``unicode_tables.py``; see :func:`compile_regex`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import sys
 import unicodedata
 from typing import Any
 
-from .pre_tokenizers import _ranges
+from .pre_tokenizers import _ranges, ref_class
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,9 +53,18 @@ WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f
 _WS_SET = frozenset("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
 
 
+def unicode_class(name: str) -> str | None:
+    """The character-class body for ``\\p{name}``: the reference's (Oniguruma's) class as measured in
+    ``unicode_tables.py``; a class not measured there comes from this Python's ``unicodedata``."""
+    from .unicode_tables import TABLES
+
+    if f"regex:{name}" in TABLES:
+        return ref_class(f"regex:{name}")
+    return _unicodedata_classes().get(name)
+
+
 @functools.lru_cache(maxsize=None)
-def unicode_classes() -> dict[str, str]:
-    """Character-class bodies for the \\p{..} classes the Hub's regexes use, from one pass over Unicode."""
+def _unicodedata_classes() -> dict[str, str]:
     groups: dict[str, list[int]] = {}
     cat = unicodedata.category
     for cp in range(sys.maxunicode + 1):
@@ -71,22 +79,26 @@ _PROP = re.compile(r"\\p\{(\w+)\}|\\P\{(\w+)\}|\\[sS]|\[|\]|\\.", re.S)
 
 
 def compile_regex(pattern: str) -> "re.Pattern":
-    """Compile an upstream (Oniguruma) pattern: with the ``regex`` module when installed (its Unicode
-    tables are recent, like Oniguruma's; ``unicodedata`` in Python 3.11 is Unicode 14), else with ``re``."""
+    """Compile an upstream (Oniguruma) pattern with ``re``, its Unicode classes made explicit (see
+    :func:`translate_regex`); the ``regex`` module, when installed, takes syntax ``re`` lacks."""
+    translated = translate_regex(pattern)
     try:
-        import regex
-    except ImportError:  # pragma: no cover - regex is a dependency; the fallback keeps ``re`` working
-        return re.compile(translate_regex(pattern))
-    return regex.compile(translate_regex(pattern, keep_properties=True), regex.V0)
+        return re.compile(translated)
+    except re.error:
+        try:
+            import regex
+        except ImportError:
+            raise ValueError(f"cannot compile the tokenizer regex {pattern!r} (install `regex` for more syntax)") from None
+        return regex.compile(translated, regex.V0)
 
 
-def translate_regex(pattern: str, keep_properties: bool = False) -> str:
+def translate_regex(pattern: str) -> str:
     """An Oniguruma pattern (as in tokenizer.json) -> an equivalent Python ``re`` pattern.
 
-    ``\\p{L}``-style classes become explicit ranges; ``\\s``/``\\S`` become Unicode
-    White_Space (Python's ``\\s`` also matches U+001C..U+001F, Oniguruma's does not).
+    ``\\p{L}``-style classes and ``\\s``/``\\S`` become explicit ranges of the code points
+    the reference puts in them (Python's ``\\s`` also matches U+001C..U+001F, Oniguruma's does not).
     """
-    classes = unicode_classes()
+    ws = ref_class("regex:s")
     out, pos, depth = [], 0, 0
     for m in _PROP.finditer(pattern):
         out.append(pattern[pos:m.start()])
@@ -98,11 +110,9 @@ def translate_regex(pattern: str, keep_properties: bool = False) -> str:
         elif tok == "]":
             depth = max(0, depth - 1)
             out.append(tok)
-        elif (m.group(1) or m.group(2)) and keep_properties:
-            out.append(tok)
         elif m.group(1) or m.group(2):
             name = m.group(1) or m.group(2)
-            body = classes.get(name) or classes.get(name[:1] if len(name) == 1 else name)
+            body = unicode_class(name)
             if body is None:
                 raise ValueError(f"regex {pattern!r}: unsupported Unicode class \\p{{{name}}}")
             if m.group(2):
@@ -112,11 +122,11 @@ def translate_regex(pattern: str, keep_properties: bool = False) -> str:
             else:
                 out.append(body if depth else f"[{body}]")
         elif tok == r"\s":
-            out.append(WHITESPACE if depth else f"[{WHITESPACE}]")
+            out.append(ws if depth else f"[{ws}]")
         elif tok == r"\S":
             if depth:
                 raise ValueError(f"regex {pattern!r}: \\S inside a character class is not supported")
-            out.append(f"[^{WHITESPACE}]")
+            out.append(f"[^{ws}]")
         else:
             out.append(tok)
     out.append(pattern[pos:])

@@ -17,21 +17,12 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from .pre_tokenizers import ref_chars
+
 Align = "list[int] | None"
 
-# Rust `is_control`: Unicode "Other" categories, but \t \n \r count as whitespace.
-_CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
-_EXTRA_WHITESPACE = "\t\n\r\u2028\u2029"  # Rust char::is_whitespace beyond Zs (Cc ones are removed first)
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ASCII_WS = str.maketrans("\t\n\r", "   ")
-
-
-def is_whitespace(ch: str) -> bool:
-    return ch in _EXTRA_WHITESPACE or ch == " " or unicodedata.category(ch) == "Zs"
-
-
-def is_control(ch: str) -> bool:
-    return ch not in "\t\n\r" and unicodedata.category(ch) in _CONTROL_CATEGORIES
 
 
 def is_chinese_char(cp: int) -> bool:
@@ -42,7 +33,7 @@ def is_chinese_char(cp: int) -> bool:
         or 0x20000 <= cp <= 0x2A6DF
         or 0x2A700 <= cp <= 0x2B73F
         or 0x2B740 <= cp <= 0x2B81F
-        or 0x2B820 <= cp <= 0x2CEAF
+        or 0x2B920 <= cp <= 0x2CEAF  # sic: upstream `tokenizers` starts this block at 0x2B920 (BERT: 0x2B820)
         or 0xF900 <= cp <= 0xFAFF
         or 0x2F800 <= cp <= 0x2FA1F
     )
@@ -152,18 +143,22 @@ class BertNormalizer(Normalizer):
         super().__init__()
 
     def map_char(self, ch: str) -> str:
+        # which characters are controls, whitespace and non-spacing marks: the reference's tables (measured)
         if self.clean_text:
-            if ch == "\x00" or ch == "\ufffd" or is_control(ch):
+            if ch in ref_chars("bert:control"):
                 return ""
-            if is_whitespace(ch):
+            if ch in ref_chars("bert:whitespace"):
                 return " "
-        if self.handle_chinese_chars and is_chinese_char(ord(ch)):
-            return f" {ch} "
         s = ch
         if self._strip:
-            s = "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
+            if ch not in _REF_NO_DECOMPOSITION:
+                s = unicodedata.normalize("NFD", s)
+            marks = ref_chars("bert:strip")
+            s = "".join(c for c in s if c not in marks)
         if self.lowercase:
-            s = s.lower()
+            s = "".join(_REF_LOWER.get(c) or c.lower() for c in s)
+        if self.handle_chinese_chars and is_chinese_char(ord(ch)):  # padded, then normalised like the rest
+            return f" {s} "
         return s
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:

@@ -4,7 +4,9 @@ A pre-tokeniser cuts the normalised string into words. ``split(text)`` returns
 the words and their ``(start, end)`` spans in the normalised string. The BERT
 rule (upstream ``BertPreTokenizer``): split on whitespace (dropped) and isolate
 every punctuation character — ASCII punctuation (which includes symbols such as
-``$ + < = > ^ ` | ~``) plus every Unicode ``P*`` category.
+``$ + < = > ^ ` | ~``) plus Unicode punctuation. Which characters are whitespace,
+punctuation, word or digit characters is taken from the reference's own tables,
+measured once (``unicode_tables.py``), not from this Python's ``unicodedata``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import functools
 import re
 import string
-import sys
-import unicodedata
 from typing import Any
 
 
@@ -31,18 +31,27 @@ def _ranges(chars: list[int]) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _classes() -> tuple[str, str]:
-    """(whitespace class, punctuation class) bodies, computed once over all of Unicode."""
-    cat = unicodedata.category
-    punct = {ord(c) for c in string.punctuation}
-    ws = {ord(c) for c in "\t\n\r\x0b\x0c \x85\u2028\u2029"}
-    for cp in range(sys.maxunicode + 1):
-        c = cat(chr(cp))
-        if c[0] == "P":
-            punct.add(cp)
-        elif c == "Zs":
-            ws.add(cp)
-    return _ranges(sorted(ws)), _ranges(sorted(punct))
+def ref_class(name: str) -> str:
+    """A regex character-class body for one of the reference's measured classes (``unicode_tables.py``)."""
+    from .unicode_tables import TABLES
+
+    out = []
+    for r in TABLES[name].split():
+        a, _, b = r.partition("-")
+        out.append(re.escape(chr(int(a, 16))) + (f"-{re.escape(chr(int(b, 16)))}" if b else ""))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=None)
+def ref_chars(name: str) -> frozenset[str]:
+    """The characters of one of the reference's measured classes, as a set."""
+    from .unicode_tables import TABLES
+
+    out: set[str] = set()
+    for r in TABLES[name].split():
+        a, _, b = r.partition("-")
+        out.update(map(chr, range(int(a, 16), int(b or a, 16) + 1)))
+    return frozenset(out)
 
 
 _ASCII_WS = "\t\n\x0b\x0c\r "  # Rust char::is_whitespace restricted to ASCII
@@ -67,23 +76,24 @@ class PreTokenizer:
 
 class BertPreTokenizer(PreTokenizer):
     def __init__(self) -> None:
-        ws, p = _classes()
+        ws, p = ref_class("bert:split_whitespace"), ref_class("bert:punctuation")
         self.pattern = re.compile(f"[^{ws}{p}]+|[{p}]")
         self.ascii_pattern = re.compile(f"[^{_ASCII_WS}{_ASCII_PUNCT}]+|[{_ASCII_PUNCT}]")
 
 
 class WhitespaceSplit(PreTokenizer):
     def __init__(self) -> None:
-        ws, _ = _classes()
-        self.pattern = re.compile(f"[^{ws}]+")
+        self.pattern = re.compile(f"[^{ref_class('whitespace_split')}]+")
         self.ascii_pattern = re.compile(f"[^{_ASCII_WS}]+")
 
 
 class Whitespace(PreTokenizer):
-    """Upstream ``Whitespace``: the regex ``\\w+|[^\\w\\s]+``."""
+    """Upstream ``Whitespace``: the regex ``\\w+|[^\\w\\s]+`` (Rust's ``\\s`` has no \\x1c-\\x1f, unlike Python's)."""
 
     def __init__(self) -> None:
-        self.pattern = self.ascii_pattern = re.compile(r"\w+|[^\w\s]+")
+        w, s = ref_class("whitespace:w"), ref_class("whitespace:s")
+        self.pattern = re.compile(f"[{w}]+|[^{w}{s}]+")
+        self.ascii_pattern = re.compile(f"[A-Za-z0-9_]+|[^A-Za-z0-9_{_ASCII_WS}]+")
 
 
 # -- generic splitting (tokenizer.json ``Split``, ``Digits``, ``Punctuation``, ``Sequence``) ------------
@@ -178,10 +188,8 @@ class Digits(_RuleSplit):
     """Numbers (Unicode ``N*``) split from the rest; each digit alone with ``individual_digits``."""
 
     def __init__(self, individual_digits: bool = False) -> None:
-        from .byte_level import unicode_classes
-
         self.individual_digits = individual_digits
-        self.rx = re.compile(f"[{unicode_classes()['N']}]" + ("" if individual_digits else "+"))
+        self.rx = re.compile(f"[{ref_class('digits')}]" + ("" if individual_digits else "+"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Digits", "individual_digits": self.individual_digits}
@@ -192,7 +200,7 @@ class Punctuation(_RuleSplit):
 
     def __init__(self, behavior: str = "isolated") -> None:
         self.behavior = _snake(behavior)
-        self.rx = re.compile(f"[{_classes()[1]}]")
+        self.rx = re.compile(f"[{ref_class('punctuation')}]")
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Punctuation", "behavior": _camel(self.behavior)}
