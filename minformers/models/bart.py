@@ -2,8 +2,9 @@
 
 A post-norm Transformer encoder-decoder: Config -> embeddings (learned positions with an
 offset of 2) -> Attention (self / causal self / cross) -> EncoderLayer, DecoderLayer ->
-Encoder, Decoder -> BartModel -> heads (BartForCausalLM: the decoder alone). Marian
-(models/marian.py) reuses the attention and the layers. Attribute names are checkpoint keys
+Encoder, Decoder -> BartModel -> heads (BartForCausalLM: the decoder alone; the other heads'
+forwards are models/heads.py's, shared with T5). Marian (models/marian.py) reuses the attention,
+the layers and the heads. Attribute names are checkpoint keys
 (``model.decoder.layers.0.encoder_attn.k_proj.weight``).
 
 Decoding with a cache: the decoder takes an :class:`~minformers.cache.EncoderDecoderCache`;
@@ -23,24 +24,30 @@ from torch import Tensor, nn
 from ..cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..modeling import PreTrainedModel
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
-    Seq2SeqLMOutput,
     Seq2SeqModelOutput,
-    Seq2SeqQuestionAnsweringModelOutput,
-    Seq2SeqSequenceClassifierOutput,
 )
 from .bert import activation, attention, padding_mask
+from .heads import (  # shared with T5
+    Seq2SeqClassificationHead,
+    Seq2SeqLMMixin,
+    Seq2SeqQuestionAnsweringMixin,
+    Seq2SeqSequenceClassificationMixin,
+    token_loss,
+)
 from .seq2seq_utils import (  # shared with Marian and T5
     _ids_or_embeds,
     _layer_masks,
-    as_encoder_output,
     causal_mask,
     cross_mask,
-    seq2seq_fields,
+    default_decoder_input_ids,
+    encode_decode,
+    run_decoder_layers,
+    self_or_cross_kv,
     shift_tokens_right,
 )
 
@@ -137,17 +144,8 @@ class BartAttention(nn.Module):
         `encoder_states` (keys/values computed once and kept in `cache`)."""
         B, T, H = x.shape
         q = self._heads(self.q_proj(x))  # (B, nh, T, hs)
-        if encoder_states is None:
-            k, v = self._heads(self.k_proj(x)), self._heads(self.v_proj(x))  # (B, nh, T, hs)
-            if cache is not None:
-                k, v = cache.update(self.layer_idx, k, v)  # (B, nh, T_past + T, hs)
-        else:
-            kv = cache.cross(self.layer_idx) if cache is not None else None
-            if kv is None:
-                kv = self._heads(self.k_proj(encoder_states)), self._heads(self.v_proj(encoder_states))  # (B,nh,S,hs)
-                if cache is not None:
-                    cache.set_cross(self.layer_idx, *kv)
-            k, v = kv
+        k, v = self_or_cross_kv(self._heads, self.k_proj, self.v_proj, x, encoder_states, cache,
+                                self.layer_idx)  # (B, nh, T_past + T or S, hs)
         p = self.dropout_p if self.training else 0.0
         y, probs = attention(q, k, v, mask, p, output_attentions, head_mask)  # (B, nh, T, hs)
         return self.out_proj(y.transpose(1, 2).reshape(B, T, H)), probs  # (B, T, H)
@@ -301,18 +299,9 @@ class BartDecoder(nn.Module):
         enc_mask = cross_mask(encoder_attention_mask, x.dtype) if encoder_hidden_states is not None else None
         head_masks = _layer_masks(head_mask, len(self.layers), x.dtype)
         cross_head_masks = _layer_masks(cross_attn_head_mask, len(self.layers), x.dtype)
-        hidden_states = () if output_hidden_states else None
-        attentions = () if output_attentions else None
-        cross_attentions = () if output_attentions and encoder_hidden_states is not None else None
-        for i, layer in enumerate(self.layers):
-            if output_hidden_states:
-                hidden_states += (x,)
-            x, self_probs, cross_probs = layer(x, self_mask, encoder_hidden_states, enc_mask, cache,
-                                               output_attentions, head_masks[i], cross_head_masks[i])
-            if output_attentions:
-                attentions += (self_probs,)
-                if cross_attentions is not None:
-                    cross_attentions += (cross_probs,)
+        x, hidden_states, attentions, cross_attentions = run_decoder_layers(
+            self.layers, x, self_mask, encoder_hidden_states, enc_mask, cache, head_masks, cross_head_masks,
+            output_attentions, output_hidden_states, collect_cross=encoder_hidden_states is not None)
         if output_hidden_states:
             hidden_states += (x,)
         out = BaseModelOutputWithPastAndCrossAttentions(
@@ -350,6 +339,10 @@ class BartPreTrainedModel(PreTrainedModel):
         if "final_logits_bias" in expected and "final_logits_bias" not in state_dict:
             state_dict = {**state_dict, "final_logits_bias": torch.zeros(self.final_logits_bias.shape)}
         return state_dict
+
+    def _shift_right(self, input_ids: Tensor) -> Tensor:
+        """Labels (or, for the heads, input_ids) -> decoder inputs: the start token prepended, -100 -> pad."""
+        return shift_tokens_right(input_ids, self.config.pad_token_id, self.config.decoder_start_token_id)
 
     def get_encoder(self) -> nn.Module:
         return self.base_model.encoder
@@ -410,32 +403,17 @@ class BartModel(BartPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Seq2SeqModelOutput | tuple:
-        cfg = self.config
-        return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            if input_ids is None:
-                raise ValueError("If no `decoder_input_ids` or `decoder_inputs_embeds` are passed, `input_ids` "
-                                 "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
-                                 "`decoder_inputs_embeds`.")
-            decoder_input_ids = shift_tokens_right(input_ids, cfg.pad_token_id, cfg.decoder_start_token_id)
-        if encoder_outputs is None:
-            encoder_outputs = self.encoder(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                                           output_hidden_states, return_dict=True)
-        else:
-            encoder_outputs = as_encoder_output(encoder_outputs)
-        dec = self.decoder(decoder_input_ids, decoder_attention_mask, encoder_outputs.last_hidden_state,
-                           attention_mask, decoder_head_mask, cross_attn_head_mask, past_key_values,
-                           decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
-                           return_dict=True)
-        out = Seq2SeqModelOutput(
-            last_hidden_state=dec.last_hidden_state, past_key_values=dec.past_key_values,
-            decoder_hidden_states=dec.hidden_states, decoder_attentions=dec.attentions,
-            cross_attentions=dec.cross_attentions, encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states, encoder_attentions=encoder_outputs.attentions)
+        return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        decoder_input_ids = default_decoder_input_ids(input_ids, decoder_input_ids, decoder_inputs_embeds,
+                                                      self._shift_right)
+        out = encode_decode(self.encoder, self.decoder, input_ids, attention_mask, decoder_input_ids,
+                            decoder_attention_mask, head_mask, decoder_head_mask, cross_attn_head_mask,
+                            encoder_outputs, past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache,
+                            output_attentions, output_hidden_states)
         return out if return_dict else out.to_tuple()
 
 
-class BartForConditionalGeneration(GenerationMixin, BartPreTrainedModel):
+class BartForConditionalGeneration(GenerationMixin, Seq2SeqLMMixin, BartPreTrainedModel):
     """Decoder states -> lm_head (tied to the shared embeddings) + final_logits_bias: logits (B, T, V)."""
 
     def __init__(self, config: BartConfig) -> None:
@@ -448,59 +426,15 @@ class BartForConditionalGeneration(GenerationMixin, BartPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head
 
-    def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:
-        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                past_key_values: EncoderDecoderCache | None = None, inputs_embeds: Tensor | None = None,
-                decoder_inputs_embeds: Tensor | None = None, labels: Tensor | None = None,
-                use_cache: bool | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> Seq2SeqLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if labels is not None:
-            use_cache = False
-            if decoder_input_ids is None and decoder_inputs_embeds is None:
-                decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)
-        base = self.model(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                          decoder_head_mask, cross_attn_head_mask, encoder_outputs, past_key_values, inputs_embeds,
-                          decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states, return_dict=True)
-        logits = self.lm_head(base.last_hidden_state) + self.final_logits_bias  # (B, T, V)
-        loss = None
-        if labels is not None:  # -100 marks ignored positions
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device))
-        out = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
+    def _lm_logits(self, h: Tensor) -> Tensor:  # (B, T, H) -> (B, T, V)
+        return self.lm_head(h) + self.final_logits_bias
 
 
-class BartClassificationHead(nn.Module):
+class BartClassificationHead(Seq2SeqClassificationHead):
     """dropout -> dense -> tanh -> dropout -> out_proj: (B, H) -> (B, num_labels)."""
 
-    def __init__(self, input_dim: int, inner_dim: int, num_classes: int, pooler_dropout: float) -> None:
-        super().__init__()
-        self.dense = nn.Linear(input_dim, inner_dim)
-        self.dropout = nn.Dropout(p=pooler_dropout)
-        self.out_proj = nn.Linear(inner_dim, num_classes)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(x)))))
-
-
-def eos_pool(hidden: Tensor, input_ids: Tensor, eos_token_id: int) -> Tensor:
-    """The decoder state at each row's last <eos>: (B, T, H) -> (B, H). Rows must hold as many <eos> each."""
-    eos = input_ids.eq(eos_token_id).to(hidden.device)  # (B, T)
-    counts = eos.sum(1)
-    if len(torch.unique_consecutive(counts)) > 1:
-        raise ValueError("All examples must have the same number of <eos> tokens.")
-    if int(counts[0]) == 0:
-        raise ValueError(f"sequence classification needs an <eos> token (id {eos_token_id}) in every input")
-    return hidden[eos, :].view(hidden.size(0), -1, hidden.size(-1))[:, -1, :]
-
-
-class BartForSequenceClassification(BartPreTrainedModel):
+class BartForSequenceClassification(Seq2SeqSequenceClassificationMixin, BartPreTrainedModel):
     """Decoder state at the last <eos> -> classification head: logits (B, num_labels). Used by zero-shot NLI."""
 
     def __init__(self, config: BartConfig) -> None:
@@ -510,30 +444,8 @@ class BartForSequenceClassification(BartPreTrainedModel):
                                                           config.classifier_dropout)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, use_cache: bool | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> Seq2SeqSequenceClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if labels is not None:
-            use_cache = False
-        if input_ids is None and inputs_embeds is not None:
-            raise NotImplementedError(f"Passing input embeddings is currently not supported for {type(self).__name__}")
-        base = self.model(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                          decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
-                          decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states, return_dict=True)
-        pooled = eos_pool(base.last_hidden_state, input_ids, self.config.eos_token_id)  # (B, H)
-        logits = self.classification_head(pooled)  # (B, num_labels)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
 
-
-class BartForQuestionAnswering(BartPreTrainedModel):
+class BartForQuestionAnswering(Seq2SeqQuestionAnsweringMixin, BartPreTrainedModel):
     """Every decoder state -> linear -> (start, end) logits, each (B, T)."""
 
     def __init__(self, config: BartConfig) -> None:
@@ -543,31 +455,6 @@ class BartForQuestionAnswering(BartPreTrainedModel):
         self.model = BartModel(config)
         self.qa_outputs = nn.Linear(config.d_model, 2)
         self.post_init()
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
-                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
-                use_cache: bool | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> Seq2SeqQuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if start_positions is not None and end_positions is not None:
-            use_cache = False
-        base = self.model(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                          decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
-                          decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states, return_dict=True)
-        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
-        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
-        end_logits = end_logits.squeeze(-1).contiguous()
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = Seq2SeqQuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                                  **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
 
 
 class BartDecoderWrapper(nn.Module):
@@ -638,9 +525,7 @@ class BartForCausalLM(GenerationMixin, BartPreTrainedModel):
                                   output_attentions, output_hidden_states, return_dict=True)
         h = base.last_hidden_state  # (B, T, H)
         logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device))
+        loss = token_loss(logits, labels) if labels is not None else None
         out = CausalLMOutputWithCrossAttentions(loss=loss, logits=logits, past_key_values=base.past_key_values,
                                                 hidden_states=base.hidden_states, attentions=base.attentions,
                                                 cross_attentions=base.cross_attentions)

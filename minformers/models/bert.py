@@ -2,7 +2,8 @@
 
 Config -> Embeddings -> SelfAttention -> Layer (attention + MLP) -> Encoder -> Pooler -> BertModel -> heads.
 Attribute names are checkpoint keys (``bert.encoder.layer.0.attention.self.query.weight``), so a
-checkpoint loads with a plain ``load_state_dict``.
+checkpoint loads with a plain ``load_state_dict``. The pooled heads' shortcut (only token 0 of the
+last layer, tokens packed without gradients) is in models/bert_fast.py, reached by ``BertModel.pool``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from .bert_fast import first_token_state
 
 
 class BertConfig(PretrainedConfig):
@@ -236,72 +238,6 @@ class BertLayer(nn.Module):
         a, probs = self.attention(x, mask, output_attentions, head_mask)  # (B, T, H)
         return self.output(self.intermediate(a), a), probs  # (B, T, H)
 
-    def forward_packed(self, h: Tensor, keep: Tensor | None, B: int, T: int, mask: Tensor | None,
-                       first: Tensor | None) -> Tensor:
-        """The same layer on packed tokens: h (N, H) holds only the real tokens of the (B, T) batch.
-
-        keep (N,) are their flat positions in B*T (None: no padding, N = B*T). Linear layers, LayerNorm and
-        GELU run on the N real rows only; attention scatters them back to (B, nh, T, hs). With `first` (B,)
-        (packed index of each row's first token), only those rows are computed further: keys and values
-        still come from every token, but the query, output projection and MLP run for one token per row.
-        """
-        sa = self.attention.self
-        H = h.shape[1]
-
-        def heads(t: Tensor) -> Tensor:  # (N, n*H) -> (B, n*nh, T, hs): n projections side by side
-            if keep is not None:
-                t = t.new_zeros(B * T, t.shape[1]).index_copy_(0, keep, t)
-            return t.view(B, T, -1, sa.hs).transpose(1, 2)
-
-        if first is not None:
-            k, v = heads(linear(h, sa.key, sa.value)).chunk(2, dim=1)  # each (B, nh, T, hs)
-            h = h.index_select(0, first)  # (B, H): only the first token of each row goes on
-            q = linear(h, sa.query).view(B, 1, sa.nh, sa.hs).transpose(1, 2)  # (B, nh, 1, hs)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, nh, 1, hs)
-            y = y.transpose(1, 2).reshape(B, H)  # (B, H)
-        else:
-            q, k, v = heads(linear(h, sa.query, sa.key, sa.value)).chunk(3, dim=1)  # each (B, nh, T, hs)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, nh, T, hs)
-            y = y.transpose(1, 2).reshape(B * T, H)  # (B*T, H)
-            if keep is not None:
-                y = y.index_select(0, keep)  # (N, H)
-        a = self.attention.output(y, h)
-        return self.output(self.intermediate(a), a)  # (N, H), or (B, H) with `first`
-
-
-    def first_token(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """This layer's output for token 0 only, (B, T, H) -> (B, H), in training too.
-
-        Keys and values come from every token; the query, output projection and MLP run for token 0.
-        Dropout draws its random numbers for the full (B, T, ...) shapes and keeps row 0, so the random
-        stream (and every later mask) is the same as the full layer's.
-        """
-        sa = self.attention.self
-        B, T, H = x.shape
-        k, v = linear(x, sa.key, sa.value).view(B, T, 2, sa.nh, sa.hs).permute(2, 0, 3, 1, 4)  # (B, nh, T, hs)
-        x0 = x[:, 0]  # (B, H)
-        q = linear(x0, sa.query).view(B, sa.nh, 1, sa.hs)  # (B, nh, 1, hs)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(sa.hs)  # (B, nh, 1, T)
-        probs = (scores if mask is None else scores + mask).softmax(dim=-1)
-        probs = _dropout_row0(probs, (B, sa.nh, T, T), sa.dropout_p, self.training)
-        y = (probs @ v).reshape(B, H)  # (B, H)
-        out = self.attention.output
-        a = out.LayerNorm(_dropout_row0(linear(y, out.dense), (B, T, H), out.dropout.p, self.training) + x0)
-        out = self.output
-        h = _dropout_row0(linear(self.intermediate(a), out.dense), (B, T, H), out.dropout.p, self.training)
-        return out.LayerNorm(h + a)  # (B, H)
-
-
-def _dropout_row0(t: Tensor, full: tuple[int, ...], p: float, training: bool) -> Tensor:
-    """F.dropout of token 0's row `t` of a tensor of shape `full`: (B, H) of (B, T, H), or (B, nh, 1, T) of
-    attention probabilities (B, nh, T, T). The mask is drawn for the whole shape, exactly as F.dropout
-    draws it, and row 0 kept, so the random stream advances as in the full computation."""
-    if not training or p == 0:
-        return t
-    noise = t.new_empty(full).bernoulli_(1 - p).div_(1 - p)
-    row = noise[:, 0] if len(full) == 3 else noise[:, :, :1]  # (B, H) or (B, nh, 1, T)
-    return t * row
-
 
 class BertEncoder(nn.Module):
     def __init__(self, config: BertConfig) -> None:
@@ -320,35 +256,6 @@ class BertEncoder(nn.Module):
             if output_attentions:
                 attentions += (probs,)
         return x, hidden_states, attentions
-
-    def first_token_state(self, x: Tensor, attention_mask: Tensor | None) -> Tensor:
-        """Final hidden state of each row's first token, (B, H): all a pooled head reads.
-
-        Exact, and cheaper than the full forward: the last layer computes one query row per sequence
-        instead of T (in training too: about 1/7 of a 6-layer model's work saved). Without gradients
-        the tokens are also packed, so padding costs nothing in the linear layers.
-        """
-        if self.training or torch.is_grad_enabled():  # gradients: padded layers, then token 0 of the last
-            mask = padding_mask(attention_mask, x.dtype)
-            for layer in self.layer[:-1]:
-                x, _ = layer(x, mask)
-            return self.layer[-1].first_token(x, mask)  # (B, H)
-        B, T, H = x.shape
-        h = x.reshape(B * T, H)  # (B*T, H)
-        keep, mask = None, None
-        if attention_mask is not None and not bool(attention_mask.all()):
-            flat = attention_mask.reshape(-1).bool()  # (B*T,)
-            keep = flat.nonzero().squeeze(1)  # (N,) flat positions of real tokens, in order
-            h = h.index_select(0, keep)  # (N, H)
-            mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T)
-            lengths = attention_mask.bool().sum(1)  # (B,)
-            first = torch.cumsum(lengths, 0) - lengths  # packed index of token 0 of each row
-        else:
-            first = torch.arange(B, device=x.device) * T
-        last = len(self.layer) - 1
-        for i, layer in enumerate(self.layer):
-            h = layer.forward_packed(h, keep, B, T, mask, first if i == last else None)
-        return h  # (B, H)
 
 
 class BertPooler(nn.Module):
@@ -422,7 +329,7 @@ class BertModel(BertPreTrainedModel):
     def pool(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
              token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
              inputs_embeds: Tensor | None = None) -> Tensor:
-        """pooler_output (B, H) alone, by the packed path of :meth:`BertEncoder.first_token_state`.
+        """pooler_output (B, H) alone, by the first-token fast path (models/bert_fast.py).
 
         Equal to ``forward(...).pooler_output`` (with the same dropout masks in training); used by the
         pooled heads when no hidden states, attentions or head mask are asked for. Falls back to ``forward`` when a
@@ -437,7 +344,7 @@ class BertModel(BertPreTrainedModel):
             check_length((input_ids if input_ids is not None else inputs_embeds).size(1),
                          self.config.max_position_embeddings)
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
-        first = self.encoder.first_token_state(x, attention_mask)  # (B, H)
+        first = first_token_state(self.encoder, x, attention_mask, padding_mask(attention_mask, x.dtype))  # (B, H)
         return self.pooler.activation(self.pooler.dense(first))  # (B, H)
 
 

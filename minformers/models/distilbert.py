@@ -22,9 +22,9 @@ from ..outputs import (
     MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
-    TokenClassifierOutput,
 )
 from .bert import activation, attention, check_length, expand_head_mask, padding_mask
+from .heads import TokenClassificationMixin, span_logits, token_loss
 
 
 class DistilBertConfig(PretrainedConfig):
@@ -239,8 +239,8 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-class DistilBertForTokenClassification(DistilBertPreTrainedModel):
-    """Every token -> dropout -> linear: logits (B, T, num_labels)."""
+class DistilBertForTokenClassification(TokenClassificationMixin, DistilBertPreTrainedModel):
+    """Every token -> dropout -> linear: logits (B, T, num_labels). The forward is models/heads.py's (as T5's)."""
 
     def __init__(self, config: DistilBertConfig) -> None:
         super().__init__(config)
@@ -249,22 +249,6 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         self.dropout = nn.Dropout(config.dropout)
         self.classifier = nn.Linear(config.dim, config.num_labels)
         self.post_init()
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.distilbert(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                               output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:  # -100 marks tokens without a label
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
 
 
 class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
@@ -287,10 +271,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.distilbert(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
                                output_hidden_states, return_dict=True)
-        logits = self.qa_outputs(self.dropout(base.last_hidden_state))  # (B, T, 2)
-        start_logits, end_logits = logits.split(1, dim=-1)
-        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
-        end_logits = end_logits.squeeze(-1).contiguous()  # (B, T)
+        start_logits, end_logits = span_logits(self.qa_outputs(self.dropout(base.last_hidden_state)))  # (B, T) each
         loss = None
         if start_positions is not None and end_positions is not None:
             loss = span_loss(start_logits, end_logits, start_positions, end_positions)
@@ -324,9 +305,7 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
                                output_hidden_states, return_dict=True)
         h = self.vocab_layer_norm(self.activation(self.vocab_transform(base.last_hidden_state)))  # (B, T, H)
         logits = self.vocab_projector(h)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device))
+        loss = token_loss(logits, labels) if labels is not None else None
         out = MaskedLMOutput(loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
         return out if return_dict else out.to_tuple()
 

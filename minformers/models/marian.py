@@ -16,19 +16,18 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..cache import EncoderDecoderCache
 from ..generation import GenerationMixin
-from ..outputs import Seq2SeqLMOutput, Seq2SeqModelOutput
 from .bart import (
     BartConfig,
     BartDecoder,
     BartDecoderLayer,
     BartEncoder,
     BartEncoderLayer,
+    BartForConditionalGeneration,
     BartModel,
     BartPreTrainedModel,
 )
-from .seq2seq_utils import seq2seq_fields, shift_tokens_right
+from .heads import Seq2SeqLMMixin
 
 
 class MarianConfig(BartConfig):
@@ -152,7 +151,7 @@ class MarianModel(MarianPreTrainedModel):
     forward = BartModel.forward  # the same wiring: encoder once, decoder with cross-attention
 
 
-class MarianMTModel(GenerationMixin, MarianPreTrainedModel):
+class MarianMTModel(GenerationMixin, Seq2SeqLMMixin, MarianPreTrainedModel):
     """Translation: decoder states -> lm_head (tied to the decoder embeddings) + final_logits_bias."""
 
     def __init__(self, config: MarianConfig) -> None:
@@ -171,34 +170,7 @@ class MarianMTModel(GenerationMixin, MarianPreTrainedModel):
         if self.config.tie_word_embeddings:
             self.lm_head.weight = self.model.decoder.embed_tokens.weight
 
-    def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:
-        return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                past_key_values: EncoderDecoderCache | None = None, inputs_embeds: Tensor | None = None,
-                decoder_inputs_embeds: Tensor | None = None, labels: Tensor | None = None,
-                use_cache: bool | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> Seq2SeqLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if labels is not None:
-            use_cache = False
-            if decoder_input_ids is None and decoder_inputs_embeds is None:
-                decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)
-        base: Seq2SeqModelOutput = self.model(
-            input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask, decoder_head_mask,
-            cross_attn_head_mask, encoder_outputs, past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache,
-            output_attentions, output_hidden_states, return_dict=True)
-        logits = self.lm_head(base.last_hidden_state) + self.final_logits_bias  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)),
-                                                     labels.view(-1).to(logits.device))
-        out = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
+    _lm_logits = BartForConditionalGeneration._lm_logits  # + final_logits_bias; the forward is heads.py's
 
 
 MarianForConditionalGeneration = MarianMTModel  # the naming convention AutoModelForSeq2SeqLM looks for

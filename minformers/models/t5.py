@@ -10,7 +10,8 @@ A pre-norm encoder-decoder with T5's quirks, each ported from the reference:
   lm_head; the decoder output is rescaled by d_model**-0.5 only when the lm_head is tied.
 Config -> LayerNorm -> MLPs -> Attention -> LayerSelfAttention/CrossAttention/FF -> Block ->
 Stack -> T5Model, T5ForConditionalGeneration, T5EncoderModel -> the task heads
-(T5ForSequenceClassification, T5ForTokenClassification, T5ForQuestionAnswering).
+(T5ForSequenceClassification, T5ForTokenClassification, T5ForQuestionAnswering), whose forwards
+are the ones BART and DistilBERT use too (models/heads.py).
 """
 
 from __future__ import annotations
@@ -25,19 +26,17 @@ from torch import Tensor, nn
 from ..cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..modeling import PreTrainedModel, classification_loss, span_loss
-from ..outputs import (
-    BaseModelOutput,
-    BaseModelOutputWithPastAndCrossAttentions,
-    Seq2SeqLMOutput,
-    Seq2SeqModelOutput,
-    Seq2SeqQuestionAnsweringModelOutput,
-    Seq2SeqSequenceClassifierOutput,
-    TokenClassifierOutput,
+from ..modeling import PreTrainedModel
+from ..outputs import BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqModelOutput
+from .bert import activation, expand_head_mask, padding_mask
+from .heads import (
+    Seq2SeqClassificationHead,
+    Seq2SeqLMMixin,
+    Seq2SeqQuestionAnsweringMixin,
+    Seq2SeqSequenceClassificationMixin,
+    TokenClassificationMixin,
 )
-from .bart import eos_pool
-from .bert import activation, padding_mask
-from .seq2seq_utils import as_encoder_output, causal_mask, cross_mask, seq2seq_fields
+from .seq2seq_utils import causal_mask, cross_mask, encode_decode, run_decoder_layers, self_or_cross_kv
 
 
 class T5Config(PretrainedConfig):
@@ -186,17 +185,7 @@ class T5Attention(nn.Module):
         """softmax(q k^T + bias) v, unscaled; `bias` holds position bias and mask, (B|1, nh|1, T, K)."""
         B, T, _ = x.shape
         q = self._heads(self.q(x))  # (B, nh, T, hs)
-        if encoder_states is None:
-            k, v = self._heads(self.k(x)), self._heads(self.v(x))
-            if cache is not None:
-                k, v = cache.update(self.layer_idx, k, v)  # (B, nh, T_past + T, hs)
-        else:
-            kv = cache.cross(self.layer_idx) if cache is not None else None
-            if kv is None:
-                kv = self._heads(self.k(encoder_states)), self._heads(self.v(encoder_states))  # (B, nh, S, hs)
-                if cache is not None:
-                    cache.set_cross(self.layer_idx, *kv)
-            k, v = kv
+        k, v = self_or_cross_kv(self._heads, self.k, self.v, x, encoder_states, cache, self.layer_idx)  # (B,nh,K,hs)
         p = self.dropout_p if self.training else 0.0
         probs = None
         if output_attentions or head_mask is not None:
@@ -285,14 +274,6 @@ class T5Block(nn.Module):
         return _clamp_fp16(self.layer[-1](x)), self_probs, cross_probs  # (B, T, H)
 
 
-def _layer_masks(head_mask: Tensor | None, n: int, dtype: torch.dtype) -> list[Tensor | None]:
-    if head_mask is None:
-        return [None] * n
-    if head_mask.dim() == 1:
-        head_mask = head_mask.expand(n, -1)
-    return [m.to(dtype)[None, :, None, None] for m in head_mask]  # each (1, nh, 1, 1)
-
-
 class T5Stack(nn.Module):
     """Encoder or decoder: embeddings -> dropout -> blocks -> final_layer_norm -> dropout.
 
@@ -344,20 +325,11 @@ class T5Stack(nn.Module):
         if self.is_decoder and encoder_hidden_states is not None:
             cross_bias = cross_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
 
-        head_masks = _layer_masks(head_mask, len(self.block), x.dtype)
-        cross_head_masks = _layer_masks(cross_attn_head_mask, len(self.block), x.dtype)
-        hidden_states = () if output_hidden_states else None
-        attentions = () if output_attentions else None
-        cross_attentions = () if output_attentions and self.is_decoder else None
-        for i, block in enumerate(self.block):
-            if output_hidden_states:
-                hidden_states += (x,)
-            x, self_probs, cross_probs = block(x, bias, encoder_hidden_states, cross_bias, cache, output_attentions,
-                                               head_masks[i], cross_head_masks[i])
-            if output_attentions:
-                attentions += (self_probs,)
-                if cross_attentions is not None:
-                    cross_attentions += (cross_probs,)
+        head_masks = expand_head_mask(head_mask, len(self.block), x.dtype)  # (nh,) or (L, nh) -> per block
+        cross_head_masks = expand_head_mask(cross_attn_head_mask, len(self.block), x.dtype)
+        x, hidden_states, attentions, cross_attentions = run_decoder_layers(
+            self.block, x, bias, encoder_hidden_states, cross_bias, cache, head_masks, cross_head_masks,
+            output_attentions, output_hidden_states, collect_cross=self.is_decoder)
         x = self.dropout(self.final_layer_norm(x))
         if output_hidden_states:
             hidden_states += (x,)
@@ -386,8 +358,11 @@ class T5PreTrainedModel(PreTrainedModel):
             nn.init.constant_(module.weight, f * 1.0)
         elif isinstance(module, nn.Embedding):  # shared token embeddings
             normal(module.weight, std=f * 1.0)
-        elif isinstance(module, nn.Linear):  # lm_head, the token classifier, or a lone missing projection
-            normal(module.weight, std=f * 1.0)
+        elif isinstance(module, nn.Linear):  # lm_head, the token classifier, a lone missing projection: std f;
+            head = getattr(self, "classification_head", None)  # QA and classification-head projections: f/sqrt(d)
+            scaled = module is getattr(self, "qa_outputs", None) or (
+                head is not None and (module is head.dense or module is head.out_proj))
+            normal(module.weight, std=f * d ** -0.5 if scaled else f * 1.0)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
         elif isinstance(module, T5DenseActDense):
@@ -456,20 +431,10 @@ class T5Model(T5PreTrainedModel):
         if head_mask is not None and decoder_head_mask is None and \
                 self.config.num_layers == self.config.num_decoder_layers:
             decoder_head_mask = head_mask  # as the reference (with its FutureWarning)
-        if encoder_outputs is None:
-            encoder_outputs = self.encoder(input_ids, attention_mask, inputs_embeds=inputs_embeds, head_mask=head_mask,
-                                           output_attentions=output_attentions,
-                                           output_hidden_states=output_hidden_states, return_dict=True)
-        else:
-            encoder_outputs = as_encoder_output(encoder_outputs)
-        dec = self.decoder(decoder_input_ids, decoder_attention_mask, encoder_outputs.last_hidden_state,
-                           attention_mask, decoder_inputs_embeds, decoder_head_mask, cross_attn_head_mask,
-                           past_key_values, use_cache, output_attentions, output_hidden_states, return_dict=True)
-        return Seq2SeqModelOutput(
-            last_hidden_state=dec.last_hidden_state, past_key_values=dec.past_key_values,
-            decoder_hidden_states=dec.hidden_states, decoder_attentions=dec.attentions,
-            cross_attentions=dec.cross_attentions, encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states, encoder_attentions=encoder_outputs.attentions)
+        return encode_decode(self.encoder, self.decoder, input_ids, attention_mask, decoder_input_ids,
+                             decoder_attention_mask, head_mask, decoder_head_mask, cross_attn_head_mask,
+                             encoder_outputs, past_key_values, inputs_embeds, decoder_inputs_embeds, use_cache,
+                             output_attentions, output_hidden_states)
 
     def forward(
         self,
@@ -497,8 +462,10 @@ class T5Model(T5PreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-class T5ForConditionalGeneration(GenerationMixin, T5PreTrainedModel):
-    """Decoder states (x d_model**-0.5 when tied) -> lm_head: logits (B, T, V)."""
+class T5ForConditionalGeneration(GenerationMixin, Seq2SeqLMMixin, T5PreTrainedModel):
+    """Decoder states (x d_model**-0.5 when tied) -> lm_head: logits (B, T, V). Labels leave the cache on."""
+
+    _labels_disable_cache = False  # unlike BART, as the reference
 
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)
@@ -520,35 +487,10 @@ class T5ForConditionalGeneration(GenerationMixin, T5PreTrainedModel):
         return EncoderDecoderCache(StaticCache(cfg.num_decoder_layers, batch_size, cfg.num_heads, cfg.d_kv,
                                                max_length, dtype=dtype or weight.dtype, device=weight.device))
 
-    def prepare_decoder_input_ids_from_labels(self, labels: Tensor) -> Tensor:
-        return self._shift_right(labels)
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                past_key_values: EncoderDecoderCache | None = None, inputs_embeds: Tensor | None = None,
-                decoder_inputs_embeds: Tensor | None = None, labels: Tensor | None = None,
-                use_cache: bool | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> Seq2SeqLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if labels is not None and decoder_input_ids is None and decoder_inputs_embeds is None:
-            decoder_input_ids = self._shift_right(labels)
-        base = self._encode_decode(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                                   decoder_head_mask, cross_attn_head_mask, encoder_outputs, past_key_values,
-                                   inputs_embeds, decoder_inputs_embeds, use_cache, output_attentions,
-                                   output_hidden_states)
-        h = base.last_hidden_state  # (B, T, H)
+    def _lm_logits(self, h: Tensor) -> Tensor:  # (B, T, H) -> (B, T, V)
         if self.config.tie_word_embeddings:  # Mesh TensorFlow rescales before the tied projection
             h = h * self.model_dim ** -0.5
-        logits = self.lm_head(h)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device),
-                                   ignore_index=-100)
-        out = Seq2SeqLMOutput(loss=loss, logits=logits, **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
+        return self.lm_head(h)
 
 
 class T5EncoderModel(T5PreTrainedModel):
@@ -576,33 +518,16 @@ class T5EncoderModel(T5PreTrainedModel):
                             return_dict=return_dict)
 
 
-# --- task heads ---
-class T5ClassificationHead(nn.Module):
-    """dropout -> dense -> tanh -> dropout -> out_proj: (B, H) -> (B, num_labels)."""
+# --- task heads: the forwards are models/heads.py's (shared with BART, DistilBERT) ---
+class T5ClassificationHead(Seq2SeqClassificationHead):
+    """dropout -> dense -> tanh -> dropout -> out_proj: (B, H) -> (B, num_labels), on d_model."""
 
     def __init__(self, config: T5Config) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.d_model, config.d_model)
-        self.dropout = nn.Dropout(p=config.classifier_dropout)
-        self.out_proj = nn.Linear(config.d_model, config.num_labels)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.out_proj(self.dropout(torch.tanh(self.dense(self.dropout(x)))))
+        super().__init__(config.d_model, config.d_model, config.num_labels, config.classifier_dropout)
 
 
-def _init_scaled(linear: nn.Linear, config: T5Config) -> None:
-    """The reference's init of the QA and classification-head projections: std factor / sqrt(d_model), zero bias."""
-    nn.init.normal_(linear.weight, std=config.initializer_factor * config.d_model ** -0.5)
-    if linear.bias is not None:
-        nn.init.zeros_(linear.bias)
-
-
-class T5ForSequenceClassification(T5PreTrainedModel):
-    """Decoder state at the last </s> of input_ids -> classification head: logits (B, num_labels).
-
-    As the reference (like BART): without decoder inputs the decoder reads input_ids shifted right, and
-    every row must hold the same number of </s> tokens.
-    """
+class T5ForSequenceClassification(Seq2SeqSequenceClassificationMixin, T5PreTrainedModel):
+    """Decoder state at the last </s> of input_ids -> classification head: logits (B, num_labels), as BART."""
 
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)
@@ -610,43 +535,8 @@ class T5ForSequenceClassification(T5PreTrainedModel):
         self.classification_head = T5ClassificationHead(config)
         self.post_init()
 
-    def _init_weights(self, module: nn.Module) -> None:
-        if module is self.classification_head.dense or module is self.classification_head.out_proj:
-            _init_scaled(module, self.config)
-        else:
-            super()._init_weights(module)
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, use_cache: bool | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> Seq2SeqSequenceClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if labels is not None:
-            use_cache = False
-        if input_ids is None and inputs_embeds is not None:
-            raise NotImplementedError(f"Passing input embeddings is currently not supported for {type(self).__name__}")
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            if input_ids is None:
-                raise ValueError("If no `decoder_input_ids` or `decoder_inputs_embeds` are passed, `input_ids` "
-                                 "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
-                                 "`decoder_inputs_embeds`.")
-            decoder_input_ids = self._shift_right(input_ids)  # (B, S)
-        base = self.transformer(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                                decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
-                                decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states,
-                                return_dict=True)
-        pooled = eos_pool(base.last_hidden_state, input_ids, self.config.eos_token_id)  # (B, H)
-        logits = self.classification_head(pooled)  # (B, num_labels)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
-
-
-class T5ForTokenClassification(T5PreTrainedModel):
+class T5ForTokenClassification(TokenClassificationMixin, T5PreTrainedModel):
     """Encoder states -> dropout -> linear: logits (B, S, num_labels). No decoder."""
 
     def __init__(self, config: T5Config) -> None:
@@ -657,29 +547,10 @@ class T5ForTokenClassification(T5PreTrainedModel):
         self.classifier = nn.Linear(config.d_model, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.transformer(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                                output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, S, num_labels)
-        loss = None
-        if labels is not None:  # -100 marks ignored tokens
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
 
-
-class T5ForQuestionAnswering(T5PreTrainedModel):
-    """The full encoder-decoder; every decoder state -> linear -> (start, end) logits, each (B, T).
-
-    As the reference: without decoder inputs the decoder reads input_ids shifted right, so the spans index
-    input_ids; qa_outputs has config.num_labels outputs (2).
-    """
+class T5ForQuestionAnswering(Seq2SeqQuestionAnsweringMixin, T5PreTrainedModel):
+    """The full encoder-decoder (its own base, as the reference); every decoder state -> linear -> (start, end)
+    logits, each (B, T). qa_outputs has config.num_labels outputs (2)."""
 
     def __init__(self, config: T5Config) -> None:
         super().__init__(config)
@@ -691,40 +562,3 @@ class T5ForQuestionAnswering(T5PreTrainedModel):
         self.post_init()
 
     _encode_decode = T5Model._encode_decode
-
-    def _init_weights(self, module: nn.Module) -> None:
-        if module is self.qa_outputs:
-            _init_scaled(module, self.config)
-        else:
-            super()._init_weights(module)
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                decoder_input_ids: Tensor | None = None, decoder_attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, decoder_head_mask: Tensor | None = None,
-                cross_attn_head_mask: Tensor | None = None, encoder_outputs: Any = None,
-                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
-                inputs_embeds: Tensor | None = None, decoder_inputs_embeds: Tensor | None = None,
-                use_cache: bool | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> Seq2SeqQuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        if start_positions is not None and end_positions is not None:
-            use_cache = False
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            if input_ids is None:
-                raise ValueError("If no `decoder_input_ids` or `decoder_inputs_embeds` are passed, `input_ids` "
-                                 "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
-                                 "`decoder_inputs_embeds`.")
-            decoder_input_ids = self._shift_right(input_ids)  # (B, S)
-        base = self._encode_decode(input_ids, attention_mask, decoder_input_ids, decoder_attention_mask, head_mask,
-                                   decoder_head_mask, cross_attn_head_mask, encoder_outputs, None, inputs_embeds,
-                                   decoder_inputs_embeds, use_cache, output_attentions, output_hidden_states)
-        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
-        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
-        end_logits = end_logits.squeeze(-1).contiguous()
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = Seq2SeqQuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                                  **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
