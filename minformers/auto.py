@@ -85,6 +85,7 @@ class _AutoModel:
     """Base of the AutoModel* classes; ``_suffix`` is the class-name suffix, e.g. "ForSequenceClassification"."""
 
     _suffix = "Model"
+    _instead: dict[str, str] = {}  # model_type -> the class that serves the task where {Arch}{suffix} does not exist
 
     def __init__(self) -> None:
         raise OSError(f"{type(self).__name__} is not meant to be instantiated: use "
@@ -94,7 +95,7 @@ class _AutoModel:
     def _model_class(cls, config: PretrainedConfig) -> type:
         module, prefix = _arch_module(config.model_type, type(config).__name__)
         name = f"{prefix}{cls._suffix}"
-        model_cls = getattr(module, name, None)
+        model_cls = getattr(module, name, None) or getattr(module, cls._instead.get(config.model_type, ""), None)
         if model_cls is None:
             raise ValueError(f"{cls.__name__}: model type {config.model_type!r} has no class {name} in minformers")
         return model_cls
@@ -136,7 +137,11 @@ class AutoModelForQuestionAnswering(_AutoModel):
 
 
 class AutoModelForMaskedLM(_AutoModel):
+    """Masked language models; BART, pre-trained to fill in masked spans, serves it with its seq2seq head (as
+    in the reference)."""
+
     _suffix = "ForMaskedLM"
+    _instead = {"bart": "BartForConditionalGeneration"}
 
 
 class AutoModelForMultipleChoice(_AutoModel):

@@ -401,7 +401,7 @@ def _sample(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list
             nxt = torch.multinomial(F.softmax(scores, dim=-1), num_samples=1).squeeze(1)
         else:
             nxt = scores.argmax(dim=-1)
-        if eos_t is not None or stop_strings is not None:  # finished rows get padding
+        if eos_t is not None:  # finished rows get padding (as the reference: only when an eos token is set)
             nxt = torch.where(unfinished, nxt, cfg.pad_token_id)
         seqs[:, cur] = nxt
         cur += 1

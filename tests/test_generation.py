@@ -281,6 +281,11 @@ def test_stop_strings_batched_left_padded_match_reference(smol):
         assert torch.equal(got, expected), f"{settings}:\n{expected}\n{got}"
         if settings.get("num_beams", 1) == 1:
             assert (expected[:, -1] == 2).any()  # a row that stopped early was padded
+    # without an eos token the reference does not pad stopped rows: they go on until all rows stopped
+    settings = dict(max_new_tokens=12, eos_token_id=None, pad_token_id=2)
+    expected = ref.generate(ids, attention_mask=mask, stop_strings=stops, tokenizer=ref_tok, **settings)
+    got = ours.generate(ids, attention_mask=mask, stop_strings=stops, tokenizer=our_tok, **settings)
+    assert torch.equal(got, expected), f"no eos:\n{expected}\n{got}"
 
 
 def test_stop_string_also_in_the_prompt_tail(smol):

@@ -23,9 +23,12 @@ class FillMaskPipeline(Pipeline):
     task = "fill-mask"
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        if not type(model).__name__.endswith("ForMaskedLM"):
-            raise TypeError(f"fill-mask needs a model with a masked-language-model head (…ForMaskedLM), "
-                            f"got {type(model).__name__}")
+        from ..auto import AutoModelForMaskedLM
+
+        name = type(model).__name__
+        if not (name.endswith("ForMaskedLM") or name in AutoModelForMaskedLM._instead.values()):
+            raise TypeError(f"fill-mask needs a model with a masked-language-model head (…ForMaskedLM, or "
+                            f"{', '.join(AutoModelForMaskedLM._instead.values())}), got {name}")
         if tokenizer is not None and getattr(tokenizer, "mask_token_id", None) is None:
             raise ValueError("fill-mask needs a tokenizer with a mask token; this one does not define `mask_token`.")
         super().__init__(model, tokenizer, **kwargs)

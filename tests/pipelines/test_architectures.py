@@ -45,8 +45,7 @@ TEXTS = ["My name is Sylvain and I work at Hugging Face in Brooklyn.",
 QUESTION, CONTEXT = "Where do I work?", "My name is Sylvain and I work at Hugging Face in Brooklyn."
 
 # task -> architecture -> reference model class: the pairs of issue #5, then (second dict) the other pairs
-# the reference serves with our architectures. Not here: fill-mask with BART (the reference serves it with
-# BartForConditionalGeneration; minformers' AutoModelForMaskedLM has no BART class).
+# the reference serves with our architectures (fill-mask with BART: its BartForConditionalGeneration).
 PAIRS = {
     "text-classification": {"roberta": "RobertaForSequenceClassification",
                             "xlm-roberta": "XLMRobertaForSequenceClassification",
@@ -58,7 +57,8 @@ PAIRS = {
                              "gpt2": "GPT2ForTokenClassification", "llama": "LlamaForTokenClassification"},
     "question-answering": {"roberta": "RobertaForQuestionAnswering", "distilbert": "DistilBertForQuestionAnswering",
                            "bart": "BartForQuestionAnswering", "llama": "LlamaForQuestionAnswering"},
-    "fill-mask": {"roberta": "RobertaForMaskedLM", "distilbert": "DistilBertForMaskedLM"},
+    "fill-mask": {"roberta": "RobertaForMaskedLM", "distilbert": "DistilBertForMaskedLM",
+                  "bart": "BartForConditionalGeneration"},
     "zero-shot-classification": {"bart": "BartForSequenceClassification",
                                  "roberta": "RobertaForSequenceClassification"},
     "text-generation": {"gpt2": "GPT2LMHeadModel", "llama": "LlamaForCausalLM"},
@@ -315,7 +315,7 @@ def test_fill_mask(pipes, arch):
     ours, theirs = pipes("fill-mask", arch)
     mask = ours.tokenizer.mask_token
     texts = [f"This man works as a {mask}.", f"Paris is the {mask} of {mask}, and a longer text follows here."]
-    for kw in ({}, {"top_k": 2}, {"targets": [" paris", " city", " capital"] if arch == "roberta"
+    for kw in ({}, {"top_k": 2}, {"targets": [" paris", " city", " capital"] if arch in ("roberta", "bart")
                                   else ["paris", "city", "capital"]}):
         both(ours, theirs, texts[0], **kw)
         both(ours, theirs, texts, batch_size=2, **kw)
