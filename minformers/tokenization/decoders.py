@@ -53,7 +53,7 @@ def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
         return None
     if d.get("type") == "WordPiece":
         return WordPiece.from_dict(d)
-    from .sentencepiece import DECODERS as _SP, DecoderSequence  # Metaspace, Replace, ByteFallback, Fuse, Strip
+    from .sp_decoders import DECODERS as _SP, DecoderSequence  # Metaspace, Replace, ByteFallback, Fuse, Strip
 
     if d.get("type") == "Sequence":
         return DecoderSequence([from_dict(x) for x in d["decoders"]])

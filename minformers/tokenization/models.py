@@ -1,24 +1,80 @@
 """Stage 3 of 5: the model (the ``model`` entry of tokenizer.json): word -> sub-word tokens.
 
-Only WordPiece for now (BERT, DistilBERT, MiniLM); BPE and Unigram slot in here
-with the same interface: ``tokenize(word) -> (ids, tokens, spans)`` where spans
-are ``(start, end)`` character offsets inside the word.
+WordPiece here (BERT, DistilBERT, MiniLM); BPE (:mod:`.sp_bpe`), Unigram and
+WordLevel (:mod:`.unigram`) share the interface of :class:`VocabModel`:
+``tokenize(word) -> (ids, tokens, spans)`` where spans are ``(start, end)``
+character offsets inside the word.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 WordPieces = tuple[tuple[int, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
 
 
-class WordPiece:
+class VocabModel:
+    """What every model shares: the vocabulary both ways and the per-word caches around ``_tokenize``.
+
+    ``vocab`` maps token -> id, ``ids_to_tokens`` id -> token. ``tokenize(word)``
+    is the subclass's ``_tokenize(word)``, cached: natural text repeats words
+    constantly. ``word_ids_cache`` (word -> ids) is what the hot path maps words
+    through. The cache keeps at most ``cache_size`` words, each shorter than
+    ``cache_word_len`` characters.
+    """
+
+    cache_size = 1_000_000
+    cache_word_len = sys.maxsize
+
+    def __init__(self, vocab: dict[str, int]) -> None:
+        self.vocab = dict(vocab)
+        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
+        self._new_caches()
+
+    def _new_caches(self) -> None:
+        self.cache: dict[str, WordPieces] = {}
+        self.word_ids_cache = _IdsCache(self)  # word -> ids, looked up with map() on the hot path
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.get(token)
+
+    def id_to_token(self, idx: int) -> str | None:
+        return self.ids_to_tokens.get(idx)
+
+    def tokenize(self, word: str) -> WordPieces:
+        hit = self.cache.get(word)
+        if hit is not None:
+            return hit
+        out = self._tokenize(word)
+        if len(self.cache) < self.cache_size and len(word) < self.cache_word_len:
+            self.cache[word] = out
+        return out
+
+    def _tokenize(self, word: str) -> WordPieces:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class _IdsCache(dict):
+    """word -> tuple of ids; a miss runs the model (``dict.__missing__`` keeps hits in C)."""
+
+    def __init__(self, model: VocabModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        ids = self.model.tokenize(word)[0]
+        if len(self) < 1_000_000:
+            self[word] = ids
+        return ids
+
+
+class WordPiece(VocabModel):
     """Greedy longest-match-first sub-words (Wu et al. 2016; upstream ``models::WordPiece``).
 
     A word longer than ``max_input_chars_per_word`` characters, or with any part
     missing from the vocabulary, becomes a single ``unk_token`` spanning the word.
-    Results are cached per word: natural text repeats words constantly.
     """
 
     def __init__(
@@ -28,14 +84,11 @@ class WordPiece:
         continuing_subword_prefix: str = "##",
         max_input_chars_per_word: int = 100,
     ) -> None:
-        self.vocab = dict(vocab)
+        super().__init__(vocab)
         self.unk_token = unk_token
         self.continuing_subword_prefix = continuing_subword_prefix
         self.max_input_chars_per_word = max_input_chars_per_word
-        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
         self._max_piece = max((len(t) for t in self.vocab), default=1)
-        self.cache: dict[str, WordPieces] = {}
-        self.word_ids_cache = _IdsCache(self)  # word -> ids, looked up with map() on the hot path
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WordPiece":
@@ -58,21 +111,6 @@ class WordPiece:
             "max_input_chars_per_word": self.max_input_chars_per_word,
             "vocab": self.vocab,
         }
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, idx: int) -> str | None:
-        return self.ids_to_tokens.get(idx)
-
-    def tokenize(self, word: str) -> WordPieces:
-        hit = self.cache.get(word)
-        if hit is not None:
-            return hit
-        out = self._tokenize(word)
-        if len(self.cache) < 1_000_000:
-            self.cache[word] = out
-        return out
 
     def _tokenize(self, word: str) -> WordPieces:
         n = len(word)
@@ -103,20 +141,6 @@ class WordPiece:
         if unk is None:
             raise ValueError(f"WordPiece: unk_token {self.unk_token!r} is not in the vocabulary")
         return (unk,), (self.unk_token,), ((0, n),)
-
-
-class _IdsCache(dict):
-    """word -> tuple of ids; a miss runs the model (``dict.__missing__`` keeps hits in C)."""
-
-    def __init__(self, model: WordPiece) -> None:
-        super().__init__()
-        self.model = model
-
-    def __missing__(self, word: str) -> tuple[int, ...]:
-        ids = self.model.tokenize(word)[0]
-        if len(self) < 1_000_000:
-            self[word] = ids
-        return ids
 
 
 def read_vocab_txt(path: str | os.PathLike) -> dict[str, int]:

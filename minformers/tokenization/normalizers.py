@@ -290,7 +290,7 @@ def from_dict(d: dict[str, Any] | None) -> Normalizer | None:
         return Sequence([from_dict(x) for x in d["normalizers"]])
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
-    from .sentencepiece import NORMALIZERS as _SP  # Precompiled, Replace, Prepend, Strip
+    from .sp_normalizers import NORMALIZERS as _SP  # Precompiled, Replace, Prepend, Strip
 
     if kind in _SP:
         return _SP[kind](d)

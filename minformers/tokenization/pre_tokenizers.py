@@ -276,7 +276,7 @@ def from_dict(d: dict[str, Any] | None) -> PreTokenizer | None:
         return _KINDS[kind]()
     if kind in _SPLIT_KINDS:
         return _split_from_dict(d)
-    from .sentencepiece import PRE_TOKENIZERS as _SP  # Metaspace
+    from .sp_pre_tokenizers import PRE_TOKENIZERS as _SP  # Metaspace
 
     if kind in _SP:
         return _SP[kind](d)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from .models import WordPieces, _IdsCache
+from .models import VocabModel, WordPieces
 
 
-class BPE:
+class BPE(VocabModel):
+    cache_size = 100_000
+    cache_word_len = 256  # a long word (a whole sentence without a pre-tokeniser) is rarely seen twice
+
     def __init__(
         self,
         vocab: dict[str, int],
@@ -29,8 +32,7 @@ class BPE:
         ignore_merges: bool = False,
         dropout: float | None = None,
     ) -> None:
-        self.vocab = dict(vocab)
-        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
+        super().__init__(vocab)
         self.merges = [tuple(m) for m in merges]
         self.unk_token = unk_token
         self.continuing_subword_prefix = continuing_subword_prefix
@@ -49,8 +51,6 @@ class BPE:
             if new is None:
                 raise ValueError(f"BPE: the merge of {a!r} and {b!r} is missing from the vocabulary")
             self._ranks.setdefault((ia, ib), (rank, new))
-        self.cache: dict[str, WordPieces] = {}
-        self.word_ids_cache = _IdsCache(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "BPE":
@@ -69,21 +69,6 @@ class BPE:
             "fuse_unk": self.fuse_unk, "byte_fallback": self.byte_fallback, "ignore_merges": self.ignore_merges,
             "vocab": self.vocab, "merges": [list(m) for m in self.merges],
         }
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, idx: int) -> str | None:
-        return self.ids_to_tokens.get(idx)
-
-    def tokenize(self, word: str) -> WordPieces:
-        hit = self.cache.get(word)
-        if hit is not None:
-            return hit
-        out = self._tokenize(word)
-        if len(self.cache) < 100_000 and len(word) < 256:
-            self.cache[word] = out
-        return out
 
     def _initial(self, word: str) -> list[list[int]]:
         """Symbols [id, start, end] before merging, spans in UTF-8 bytes.

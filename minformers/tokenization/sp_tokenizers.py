@@ -21,9 +21,10 @@ from typing import Any, Iterator
 
 from . import normalizers as N
 from . import processors
-from .sentencepiece import DecoderSequence, ByteFallback, Fuse, Metaspace, MetaspaceDecoder, Precompiled, Prepend
-from .sentencepiece import Replace, ReplaceDecoder, Strip, StripDecoder
+from .sp_decoders import ByteFallback, DecoderSequence, Fuse, MetaspaceDecoder, ReplaceDecoder, StripDecoder
 from .sp_model import BYTE, CONTROL, UNKNOWN, USER_DEFINED, bpe_merges, read_model
+from .sp_normalizers import Precompiled, Prepend, Replace, Strip
+from .sp_pre_tokenizers import Metaspace
 from .tokenization_utils import _INIT_KWARGS, PreTrainedTokenizerFast, _unknown_kwargs
 from .tokenizer import AddedToken, Tokenizer
 from .unigram import Unigram
@@ -205,7 +206,7 @@ T5Tokenizer, AlbertTokenizer, XLMRobertaTokenizer = T5TokenizerFast, AlbertToken
 
 def sentencepiece_unigram(model_file: str | os.PathLike) -> tuple[Any, Any]:
     """(normaliser, Unigram) that segment exactly as the SentencePiece library does with `model_file`."""
-    from .sentencepiece import SentencePieceNormalizer
+    from .sp_library import SentencePieceNormalizer
     from .sp_model import NORMAL, UNUSED
 
     m = read_model(model_file)
@@ -229,7 +230,7 @@ def marian_tokenizer(spm_file: str | os.PathLike, vocab: dict[str, int], unk_tok
                      eos_token: str = "</s>", eos_id: int | None = None) -> Tokenizer:
     """One side of a Marian tokenizer: the SentencePiece model's pieces, ids from the shared `vocab`, ``A </s>``
     (`eos_id`: the id the other side gave ``</s>``; upstream keeps the source ids of special tokens)."""
-    from .sentencepiece import SentencePieceDecoder, SentencePieceSplit
+    from .sp_library import SentencePieceDecoder, SentencePieceSplit
     from .unigram import PieceVocab
 
     norm, pieces = sentencepiece_unigram(spm_file)
@@ -442,16 +443,9 @@ class MarianTokenizer(PreTrainedTokenizerFast):
         from pathlib import Path
 
         from . import loading
+        from .tokenization_utils import save_folder
 
-        _unknown_kwargs("save_pretrained()", {k: v for k, v in kwargs.items() if k != "safe_serialization"},
-                        ("legacy_format", "filename_prefix", "push_to_hub"))
-        if push_to_hub:
-            raise ValueError("push_to_hub is not available: the Hub is not reachable from minformers")
-        folder = Path(save_directory)
-        if folder.is_file():
-            raise OSError(f"Provided path ({folder}) should be a directory, not a file")
-        folder.mkdir(parents=True, exist_ok=True)
-        pre = f"{filename_prefix}-" if filename_prefix else ""
+        folder, pre = save_folder(save_directory, filename_prefix, push_to_hub, kwargs)
         cfg = self._config_for_save()
         cfg.pop("target_vocab_file", None)
         written = [folder / (pre + loading.CONFIG_FILE), folder / (pre + loading.SPECIAL_TOKENS_MAP_FILE)]

@@ -3,7 +3,8 @@
 ``tokenizer(texts, padding=True, truncation=True, return_tensors="pt")`` ->
 :class:`~.batch_encoding.BatchEncoding`. Behaviour follows transformers'
 ``PreTrainedTokenizerFast``; the reference library run on the same files is the
-test oracle. Special-token attributes and added tokens: :mod:`.special_tokens`.
+test oracle. Argument checks and the padding/truncation strategies: :mod:`.call_options`;
+special-token attributes and added tokens: :mod:`.special_tokens`.
 """
 
 from __future__ import annotations
@@ -11,112 +12,32 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-import logging
 import os
-import re
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import loading
 from .batch_encoding import BatchEncoding
+from .call_options import (  # noqa: F401 (the constants: importable from here too)
+    _BERT_KWARGS,
+    _BPE_KWARGS,
+    _CALL_KWARGS,
+    _FROM_PRETRAINED_KWARGS,
+    _INIT_KWARGS,
+    LARGE_INTEGER,
+    VERY_LARGE_INTEGER,
+    _describe,
+    _unknown_kwargs,
+    call_options,
+    strategies,
+    text_inputs,
+    warn_if_too_long,
+)
 from .chat_template import ChatTemplateMixin
 from .encoding import Encoding
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 from .tokenizer import AddedToken, Tokenizer
-
-logger = logging.getLogger("minformers.tokenization")
-
-VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
-LARGE_INTEGER = int(1e20)
-
-_TRUNCATION = {
-    True: "longest_first", "longest_first": "longest_first", "only_first": "only_first",
-    "only_second": "only_second", False: None, None: None, "do_not_truncate": None,
-}
-_PADDING = {True: "longest", "longest": "longest", "max_length": "max_length", False: None, None: None, "do_not_pad": None}
-
-_INIT_KWARGS = (
-    "model_max_length", "padding_side", "truncation_side", "model_input_names", "clean_up_tokenization_spaces",
-    "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token",
-    "additional_special_tokens", "name_or_path", "split_special_tokens", "chat_template",
-)
-_BERT_KWARGS = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "wordpieces_prefix")
-# GPT-2 / RoBERTa / Llama options (accepted by those classes only: see their ``_extra_kwargs``)
-_BPE_KWARGS = ("add_prefix_space", "trim_offsets", "errors", "add_bos_token", "add_eos_token", "legacy",
-               "use_default_system_prompt", "spaces_between_special_tokens", "sp_model_kwargs")
-_FROM_PRETRAINED_KWARGS = (
-    "cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder",
-    "use_fast", "trust_remote_code", "tokenizer_type", "use_auth_token", "proxies", "_from_auto",
-    "tokenizer_file", "vocab_file", "merges_file", "gguf_file",
-)
-_CALL_KWARGS = (
-    "text", "text_pair", "add_special_tokens", "padding", "truncation", "max_length", "stride",
-    "is_split_into_words", "pad_to_multiple_of", "padding_side", "return_tensors", "return_token_type_ids",
-    "return_attention_mask", "return_overflowing_tokens", "return_special_tokens_mask", "return_offsets_mapping",
-    "return_length", "verbose",
-)
-
-
-def _unknown_kwargs(where: str, given: Mapping[str, Any], valid: Iterable[str]) -> None:
-    if given:
-        raise TypeError(
-            f"{where} got unexpected keyword argument(s) {sorted(given)}; valid names are: {', '.join(sorted(valid))}"
-        )
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, (list, tuple)):
-        inner = sorted({type(v).__name__ for v in x})
-        return f"{type(x).__name__}[{' | '.join(inner) or 'empty'}]"
-    return type(x).__name__
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _find_surrogate(value: Any) -> tuple[tuple[int, ...], re.Match] | None:
-    if isinstance(value, str):
-        m = None if value.isascii() else _SURROGATE.search(value)
-        return ((), m) if m is not None else None
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            hit = _find_surrogate(v)
-            if hit is not None:
-                return (i,) + hit[0], hit[1]
-    return None
-
-
-def _check_unicode(value: Any, name: str) -> None:
-    """A lone surrogate (U+D800..U+DFFF: half a UTF-16 pair, or a byte kept by ``errors='surrogateescape'``)
-    is not text and has no UTF-8 form. The reference's Rust backend refuses it with an opaque
-    ``TypeError: TextEncodeInput must be Union[...]``; same type here, saying where it is."""
-    hit = _find_surrogate(value)
-    if hit is not None:
-        path, m = hit
-        where = name + "".join(f"[{i}]" for i in path)
-        raise TypeError(
-            f"{where} contains a lone surrogate {m.group()!r} at position {m.start()}: it is not valid Unicode and "
-            "cannot be tokenized. The text was decoded wrongly somewhere (half of a UTF-16 surrogate pair, or bytes "
-            "read with errors='surrogateescape'); fix its encoding, e.g. "
-            "text.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace') joins the halves of a pair and "
-            "replaces lone ones with U+FFFD."
-        )
-
-
-def _bytes_hint(value: Any) -> str:
-    """For bytes given as text: how to decode them, and where they are not UTF-8."""
-    data = value if isinstance(value, (bytes, bytearray)) else next(
-        (v for v in value if isinstance(v, (bytes, bytearray))), None) if isinstance(value, (list, tuple)) else None
-    if data is None:
-        return ""
-    try:
-        bytes(data).decode("utf-8")
-    except UnicodeDecodeError as e:
-        return (f", which are not even valid UTF-8 ({e.reason}: {bytes(data[e.start:e.start + 1])!r} at byte {e.start}); "
-                "decode them to str with their real encoding, or with data.decode('utf-8', errors='replace')")
-    return "; decode bytes to str first, e.g. data.decode('utf-8')"
 
 
 @contextlib.contextmanager
@@ -133,6 +54,20 @@ def _gc_paused():
         yield
     finally:
         gc.enable()
+
+
+def save_folder(save_directory: str | os.PathLike, filename_prefix: str | None, push_to_hub: bool,
+                kwargs: dict[str, Any]) -> tuple[Path, str]:
+    """``save_pretrained``'s checks: (the folder, made if missing; the file-name prefix)."""
+    _unknown_kwargs("save_pretrained()", {k: v for k, v in kwargs.items() if k != "safe_serialization"},
+                    ("legacy_format", "filename_prefix", "push_to_hub"))
+    if push_to_hub:
+        raise ValueError("push_to_hub is not available: the Hub is not reachable from minformers")
+    folder = Path(save_directory)
+    if folder.is_file():
+        raise OSError(f"Provided path ({folder}) should be a directory, not a file")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, f"{filename_prefix}-" if filename_prefix else ""
 
 
 class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
@@ -211,36 +146,15 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         for t in new_specials:
             if t not in self._tokenizer._added_by_content:
                 self._tokenizer.add_token(AddedToken(t, special=True, normalized=False))
+
     # -- encoding -------------------------------------------------------------------------
     def __call__(self, text: Any = None, text_pair: Any = None, **kwargs: Any) -> BatchEncoding:
         """Tokenise one text, a batch of texts, or text pairs (see ``transformers`` ``__call__``)."""
-        opts = self._call_options(kwargs)
+        opts = call_options(kwargs)
         if text is None:
             raise ValueError("You need to specify `text` (a str, a list of str, or pre-split words).")
         with _gc_paused():
             return self._encode(text, text_pair, **opts)
-
-    def _call_options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        known = {k: kwargs.pop(k) for k in list(kwargs) if k in _CALL_KWARGS}
-        for ignored in ("text_target", "text_pair_target"):
-            if kwargs.get(ignored) is not None:
-                raise TypeError(f"{ignored} is not supported by minformers tokenizers yet")
-            kwargs.pop(ignored, None)
-        _unknown_kwargs("tokenizer call", kwargs, _CALL_KWARGS)
-        return known
-
-    def _is_valid(self, text: Any, is_split_into_words: bool) -> bool:
-        if isinstance(text, str):
-            return True
-        if isinstance(text, (list, tuple)):
-            if len(text) == 0:
-                return True
-            first = text[0]
-            if isinstance(first, str):
-                return all(isinstance(t, str) for t in text)
-            if isinstance(first, (list, tuple)):
-                return all(isinstance(t, (list, tuple)) and all(isinstance(w, str) for w in t) for t in text)
-        return False
 
     def _encode(
         self,
@@ -263,35 +177,10 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         return_length: bool = False,
         verbose: bool = True,
     ) -> BatchEncoding:
-        accepted = "a str, a list of str (a batch, or one pre-split text with is_split_into_words=True) or a list of lists of str"
-        for name, value in (("text", text), ("text_pair", text_pair)):
-            if value is not None and not self._is_valid(value, is_split_into_words):
-                raise TypeError(f"{name} must be {accepted}; got {_describe(value)}{_bytes_hint(value)}")
-            _check_unicode(value, name)
-        if is_split_into_words:
-            batched = isinstance(text, (list, tuple)) and len(text) > 0 and isinstance(text[0], (list, tuple))
-        else:
-            batched = isinstance(text, (list, tuple))
-        if batched:
-            if text_pair is not None:
-                if not isinstance(text_pair, (list, tuple)) or len(text_pair) != len(text):
-                    raise ValueError(
-                        f"batch length of `text`: {len(text)} does not match batch length of `text_pair`: "
-                        f"{len(text_pair) if isinstance(text_pair, (list, tuple)) else 'not a list'}."
-                    )
-                inputs = list(zip(text, text_pair))
-            elif not is_split_into_words and any(isinstance(t, (list, tuple)) for t in text):
-                # a batch of (text, pair) tuples, as the reference accepts
-                if not all(isinstance(t, (list, tuple)) and len(t) == 2 for t in text):
-                    raise TypeError(f"text must be {accepted}, or a list of (text, text_pair) tuples; got {_describe(text)}")
-                inputs = [(t[0], t[1]) for t in text]
-            else:
-                inputs = [(t, None) for t in text]
-        else:
-            inputs = [(text, text_pair or None)]  # an empty pair means no pair, as the reference (single input only)
-        pad_strategy, trunc_strategy, max_length = self._strategies(padding, truncation, max_length, pad_to_multiple_of, verbose)
-        if return_overflowing_tokens and trunc_strategy == "longest_first" and any(b is not None for _, b in inputs):
-            pass  # the fast (Rust) tokenizer allows it; so do we
+        """Check the arguments (:mod:`.call_options`) -> encode, truncating -> pad -> :class:`BatchEncoding`."""
+        batched, inputs = text_inputs(text, text_pair, is_split_into_words)
+        pad_strategy, trunc_strategy, max_length = strategies(self, padding, truncation, max_length, pad_to_multiple_of, verbose)
+        # return_overflowing_tokens with pairs and 'longest_first': the fast (Rust) tokenizer allows it; so do we
         tok = self._tokenizer
         if trunc_strategy is not None:
             tok.enable_truncation(max_length, stride=stride, strategy=trunc_strategy, direction=self.truncation_side)
@@ -315,16 +204,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
             encodings, return_token_type_ids, return_attention_mask, return_overflowing_tokens,
             return_special_tokens_mask, return_offsets_mapping, return_length,
         )
-        if max_length is None and verbose and not self.deprecation_warnings.get("sequence-length-is-longer-than-the-specified-maximum"):
-            for ids in data["input_ids"]:
-                if len(ids) > self.model_max_length:
-                    logger.warning(
-                        "Token indices sequence length is longer than the specified maximum sequence length for this "
-                        f"model ({len(ids)} > {self.model_max_length}). Running this sequence through the model will "
-                        "result in indexing errors"
-                    )
-                    self.deprecation_warnings["sequence-length-is-longer-than-the-specified-maximum"] = True
-                    break
+        warn_if_too_long(self, data["input_ids"], max_length, verbose)
         n_seq = 2 if any(b is not None for _, b in inputs) else 1
         if not batched and return_tensors is None and not return_overflowing_tokens:
             data = {k: (v[0] if v and isinstance(v[0], list) else v) for k, v in data.items()}
@@ -361,72 +241,6 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
             data["overflow_to_sample_mapping"] = mapping
         return data, flat
 
-    def _strategies(
-        self, padding: Any, truncation: Any, max_length: int | None, pad_to_multiple_of: int | None, verbose: bool
-    ) -> tuple[str | None, str | None, int | None]:
-        """transformers' ``_get_padding_truncation_strategies``, same defaults and warnings."""
-        if max_length is not None and padding is False and truncation is None:
-            if verbose and not self.deprecation_warnings.get("Truncation-not-explicitly-activated"):
-                logger.warning(
-                    "Truncation was not explicitly activated but `max_length` is provided a specific value, please use "
-                    "`truncation=True` to explicitly truncate examples to max length. Defaulting to 'longest_first' "
-                    "truncation strategy. If you encode pairs of sequences (GLUE-style) with the tokenizer you can "
-                    "select this strategy more precisely by providing a specific strategy to `truncation`."
-                )
-                self.deprecation_warnings["Truncation-not-explicitly-activated"] = True
-            truncation = "longest_first"
-        try:
-            pad = _PADDING[padding.value if hasattr(padding, "value") else padding]
-        except (KeyError, TypeError):
-            raise ValueError(f"padding={padding!r} is not valid; use True, False, 'longest', 'max_length' or 'do_not_pad'") from None
-        try:
-            trunc = _TRUNCATION[truncation.value if hasattr(truncation, "value") else truncation]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"truncation={truncation!r} is not valid; use True, False, 'longest_first', 'only_first', 'only_second' "
-                "or 'do_not_truncate'"
-            ) from None
-        if padding is True and verbose and max_length is not None and trunc is None:
-            warnings.warn(
-                "`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
-                "To pad to max length, use `padding='max_length'`."
-            )
-        if max_length is None:
-            if pad == "max_length":
-                if self.model_max_length > LARGE_INTEGER:
-                    if verbose and not self.deprecation_warnings.get("Asking-to-pad-to-max_length"):
-                        logger.warning(
-                            "Asking to pad to max_length but no maximum length is provided and the model has no "
-                            "predefined maximum length. Default to no padding."
-                        )
-                        self.deprecation_warnings["Asking-to-pad-to-max_length"] = True
-                    pad = None
-                else:
-                    max_length = self.model_max_length
-            if trunc is not None:
-                if self.model_max_length > LARGE_INTEGER:
-                    if verbose and not self.deprecation_warnings.get("Asking-to-truncate-to-max_length"):
-                        logger.warning(
-                            "Asking to truncate to max_length but no maximum length is provided and the model has no "
-                            "predefined maximum length. Default to no truncation."
-                        )
-                        self.deprecation_warnings["Asking-to-truncate-to-max_length"] = True
-                    trunc = None
-                else:
-                    max_length = self.model_max_length
-        if pad is not None and (self.pad_token is None or self.pad_token_id is None or self.pad_token_id < 0):
-            raise ValueError(
-                "Asking to pad but the tokenizer does not have a padding token. Please select a token to use as "
-                "`pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via "
-                "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`."
-            )
-        if trunc is not None and pad is not None and pad_to_multiple_of is not None and max_length is not None and max_length % pad_to_multiple_of:
-            raise ValueError(
-                f"Truncation and padding are both activated but truncation length ({max_length}) is not a multiple "
-                f"of pad_to_multiple_of ({pad_to_multiple_of})."
-            )
-        return pad, trunc, max_length
-
     def encode_plus(self, text: Any, text_pair: Any = None, **kwargs: Any) -> BatchEncoding:
         return self(text, text_pair, **kwargs)
 
@@ -444,7 +258,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         padding_side: str | None = None, return_tensors: str | None = None, **kwargs: Any,
     ) -> list[int] | Any:
         """Token ids of one text (or pair), like ``tokenizer(text)["input_ids"]``."""
-        opts = self._call_options(kwargs)
+        opts = call_options(kwargs)
         out = self._encode(
             text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
             max_length=max_length, stride=stride, padding_side=padding_side, return_tensors=return_tensors, **opts,
@@ -452,7 +266,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         return out["input_ids"]
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs: Any) -> list[str]:
-        opts = self._call_options(kwargs)
+        opts = call_options(kwargs)
         opts.setdefault("add_special_tokens", add_special_tokens)
         return self._encode(text, pair, **opts).encodings[0].tokens
 
@@ -522,7 +336,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
             elif mod.startswith("numpy"):
                 return_tensors = "np"
         data = {k: (v.tolist() if hasattr(v, "tolist") else [x.tolist() if hasattr(x, "tolist") else x for x in v]) for k, v in encoded_inputs.items()}
-        pad_strategy, _, max_length = self._strategies(padding, False, max_length, pad_to_multiple_of, verbose)
+        pad_strategy, _, max_length = strategies(self, padding, False, max_length, pad_to_multiple_of, verbose)
         batched = isinstance(data[main][0], (list, tuple))
         rows = data[main] if batched else [data[main]]
         if return_attention_mask is None:
@@ -595,14 +409,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
 
     def save_pretrained(self, save_directory: str | os.PathLike, legacy_format: bool | None = None, filename_prefix: str | None = None, push_to_hub: bool = False, **kwargs: Any) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json and vocab.txt (atomically)."""
-        _unknown_kwargs("save_pretrained()", {k: v for k, v in kwargs.items() if k != "safe_serialization"}, ("legacy_format", "filename_prefix", "push_to_hub"))
-        if push_to_hub:
-            raise ValueError("push_to_hub is not available: the Hub is not reachable from minformers")
-        folder = Path(save_directory)
-        if folder.is_file():
-            raise OSError(f"Provided path ({folder}) should be a directory, not a file")
-        folder.mkdir(parents=True, exist_ok=True)
-        pre = f"{filename_prefix}-" if filename_prefix else ""
+        folder, pre = save_folder(save_directory, filename_prefix, push_to_hub, kwargs)
         paths = {name: folder / (pre + name) for name in (loading.CONFIG_FILE, loading.SPECIAL_TOKENS_MAP_FILE, loading.TOKENIZER_FILE)}
         loading.write_json(paths[loading.CONFIG_FILE], self._config_for_save())
         loading.write_json(paths[loading.SPECIAL_TOKENS_MAP_FILE], self.special_tokens_map)

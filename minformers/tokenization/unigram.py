@@ -1,21 +1,22 @@
 """Stage 3 models beyond WordPiece: SentencePiece Unigram and WordLevel.
 
-Same interface as :class:`.models.WordPiece`: ``tokenize(word) -> (ids, tokens,
-spans)`` with ``(start, end)`` character spans inside the word, a ``vocab``
-dict, ``token_to_id``/``id_to_token``, ``to_dict``/``from_dict`` (the
-tokenizer.json ``model`` entry) and a ``word_ids_cache`` for the hot path.
+Same interface as :class:`.models.WordPiece` (their base :class:`.models.VocabModel`):
+``tokenize(word) -> (ids, tokens, spans)`` with ``(start, end)`` character spans
+inside the word, a ``vocab`` dict, ``token_to_id``/``id_to_token``,
+``to_dict``/``from_dict`` (the tokenizer.json ``model`` entry) and a
+``word_ids_cache`` for the hot path.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .models import WordPieces, _IdsCache
+from .models import VocabModel, WordPieces
 
 K_UNK_PENALTY = 10.0  # upstream unigram/model.rs: an unknown character costs min_score - 10
 
 
-class Unigram:
+class Unigram(VocabModel):
     """The SentencePiece Unigram model (Kudo 2018), decoded with Viterbi as upstream ``models::Unigram``.
 
     Every piece (special ones too) is a lattice edge scored with its log
@@ -44,8 +45,7 @@ class Unigram:
         self._score = {p: (self.vocab[p], s) for i, (p, s) in reversed(list(enumerate(self.pieces))) if i not in skip}
         self.min_score = min((s for _, s in self.pieces), default=0.0) if min_score is None else float(min_score)
         self._max_len = max((len(p) for p, _ in self.pieces), default=1)
-        self.cache: dict[str, WordPieces] = {}
-        self.word_ids_cache = _IdsCache(self)
+        self._new_caches()  # no ids_to_tokens: an id is an index into `pieces`
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Unigram":
@@ -55,24 +55,12 @@ class Unigram:
         return {"type": "Unigram", "unk_id": self.unk_id, "vocab": [[p, s] for p, s in self.pieces],
                 "byte_fallback": self.byte_fallback}
 
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
     def id_to_token(self, idx: int) -> str | None:
         return self.pieces[idx][0] if 0 <= idx < len(self.pieces) else None
 
     def get_score(self, token: str) -> float | None:
         hit = self._score.get(token)
         return None if hit is None else hit[1]
-
-    def tokenize(self, word: str) -> WordPieces:
-        hit = self.cache.get(word)
-        if hit is not None:
-            return hit
-        out = self._tokenize(word)
-        if len(self.cache) < 1_000_000:
-            self.cache[word] = out
-        return out
 
     def segment(self, word: str) -> list[tuple[int, int, int]]:
         """Best segmentation of `word`: ``(start, end, id)`` per piece, unknowns fused (id = unk_id)."""
@@ -142,15 +130,12 @@ class Unigram:
         return tuple(ids), tuple(toks), tuple(spans)
 
 
-class WordLevel:
+class WordLevel(VocabModel):
     """One word, one id (upstream ``models::WordLevel``); unknown words map to ``unk_token``."""
 
     def __init__(self, vocab: dict[str, int], unk_token: str = "<unk>") -> None:
-        self.vocab = dict(vocab)
+        super().__init__(vocab)
         self.unk_token = unk_token
-        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
-        self.cache: dict[str, WordPieces] = {}
-        self.word_ids_cache = _IdsCache(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WordLevel":
@@ -159,13 +144,7 @@ class WordLevel:
     def to_dict(self) -> dict[str, Any]:
         return {"type": "WordLevel", "vocab": self.vocab, "unk_token": self.unk_token}
 
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, idx: int) -> str | None:
-        return self.ids_to_tokens.get(idx)
-
-    def tokenize(self, word: str) -> WordPieces:
+    def tokenize(self, word: str) -> WordPieces:  # one look-up: not worth caching
         idx = self.vocab.get(word)
         if idx is not None:
             return (idx,), (word,), ((0, len(word)),)
@@ -175,46 +154,30 @@ class WordLevel:
         return (unk,), (self.unk_token,), ((0, len(word)),)
 
 
-class PieceVocab:
+class PieceVocab(VocabModel):
     """Stage 3 for Marian: a SentencePiece model cuts the word, then each piece's *string* is looked up in a
     separate vocabulary (Marian's vocab.json, shared by source and target models); a string it lacks -> unk.
 
     ``language_code``: a word ``>>xx<<`` (the target-language tag a multilingual model's input starts
-    with, split off whole by :class:`.sentencepiece.SentencePieceSplit`) is one token, as upstream
+    with, split off whole by :class:`.sp_library.SentencePieceSplit`) is one token, as upstream
     ``MarianTokenizer.remove_language_code``.
     """
 
     def __init__(self, pieces: Any, vocab: dict[str, int], unk_token: str = "<unk>", language_code: bool = False) -> None:
         if unk_token not in vocab:
             raise KeyError(f"{unk_token} token must be in the vocab")  # upstream's message
+        super().__init__(vocab)
         self.pieces = pieces
-        self.vocab = dict(vocab)
-        self.ids_to_tokens = {i: t for t, i in self.vocab.items()}
         self.unk_token = unk_token
         self.language_code = language_code
-        self.cache: dict[str, WordPieces] = {}
-        self.word_ids_cache = _IdsCache(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "PieceVocab", "pieces": self.pieces.to_dict(), "vocab": self.vocab, "unk_token": self.unk_token,
                 "language_code": self.language_code}
 
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.get(token)
-
-    def id_to_token(self, idx: int) -> str | None:
-        return self.ids_to_tokens.get(idx)
-
-    def tokenize(self, word: str) -> WordPieces:
-        hit = self.cache.get(word)
-        if hit is not None:
-            return hit
+    def _tokenize(self, word: str) -> WordPieces:
         unk = self.vocab[self.unk_token]
         if self.language_code and word.startswith(">>") and word.endswith("<<") and len(word) >= 4:
-            out: WordPieces = (self.vocab.get(word, unk),), (word,), ((0, len(word)),)
-        else:
-            _, toks, spans = self.pieces.tokenize(word)
-            out = tuple(self.vocab.get(t, unk) for t in toks), toks, spans
-        if len(self.cache) < 1_000_000:
-            self.cache[word] = out
-        return out
+            return (self.vocab.get(word, unk),), (word,), ((0, len(word)),)
+        _, toks, spans = self.pieces.tokenize(word)
+        return tuple(self.vocab.get(t, unk) for t in toks), toks, spans

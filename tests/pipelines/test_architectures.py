@@ -85,13 +85,7 @@ def cases(task: str) -> list:
     return [pytest.param(arch, id=arch) for arch in PAIRS[task]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on 2 shared cores: one thread is much faster than an oversubscribed pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/pipelines/conftest.py
 
 
 # ---- tokenizers ------------------------------------------------------------------------------------

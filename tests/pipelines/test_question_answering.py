@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import torch
 
 import minformers
 
@@ -13,24 +10,8 @@ Q, C = "Where do I work?", "My name is Sylvain and I work at Hugging Face in Bro
 
 
 @pytest.fixture(scope="module")
-def qa_folder(tiny_checkpoints, tmp_path_factory):
-    import transformers
-
-    cache = {}
-
-    def get(arch):
-        if arch not in cache:
-            folder = tiny_checkpoints(arch)
-            out = tmp_path_factory.mktemp(arch + "_qa")
-            shutil.copytree(folder, out, dirs_exist_ok=True)
-            model = getattr(transformers, arch).from_pretrained(folder)
-            with torch.no_grad():
-                model.qa_outputs.weight.mul_(30)  # spread the span scores: no near-ties
-            model.save_pretrained(out)
-            cache[arch] = out
-        return cache[arch]
-
-    return get
+def qa_folder(sharpened_checkpoints):
+    return lambda arch: sharpened_checkpoints(arch, "qa_outputs", "qa")  # spread the span scores: no near-ties
 
 
 def assert_same(ours, theirs, tol=1e-4):

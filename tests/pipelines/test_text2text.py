@@ -9,7 +9,6 @@ it with minformers' own tokenizer read from the saved tokenizer.json (skipped wh
 
 from __future__ import annotations
 
-import shutil
 import warnings
 
 import pytest
@@ -27,24 +26,16 @@ SUMMARY_PARAMS = {"length_penalty": 2.0, "max_length": 14, "min_length": 4, "no_
                   "num_beams": 2, "early_stopping": True}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on 2 shared cores: one thread is ~10x faster than an oversubscribed pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/pipelines/conftest.py
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
+def folders(tmp_path_factory, gpt2_vocab_dir):
     import fetch_assets
 
-    bpe, spm = fetch_assets.fetch("gpt2_bpe"), fetch_assets.fetch("sentencepiece_models")
-    raw = tmp_path_factory.mktemp("gpt2_vocab")
-    shutil.copy(bpe / "encoder.json", raw / "vocab.json")
-    shutil.copy(bpe / "vocab.bpe", raw / "merges.txt")
-    btok = transformers.BartTokenizerFast(vocab_file=str(raw / "vocab.json"), merges_file=str(raw / "merges.txt"))
+    spm = fetch_assets.fetch("sentencepiece_models")
+    btok = transformers.BartTokenizerFast(vocab_file=str(gpt2_vocab_dir / "vocab.json"),
+                                          merges_file=str(gpt2_vocab_dir / "merges.txt"))
     ttok = transformers.T5TokenizerFast(vocab_file=str(spm / "botchan_en_unigram_1000.model"), extra_ids=0)
     small = dict(d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
                  encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128)

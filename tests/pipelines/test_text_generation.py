@@ -11,7 +11,6 @@ loaded from the checkpoint folder (skipped, saying why, while it cannot load tho
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import warnings
 
 import pytest
@@ -35,25 +34,13 @@ def smollm2_folder() -> str:
     return spec.submodule_search_locations[0]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on 2 shared cores: one thread is ~10x faster than an oversubscribed pool."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/pipelines/conftest.py
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
+def folders(tmp_path_factory, gpt2_vocab_dir):
     """Tiny random GPT-2 (GPT-2 vocab) and Llama (SmolLM2 vocab + chat template) checkpoints, by the reference."""
-    import fetch_assets
-
-    bpe = fetch_assets.fetch("gpt2_bpe")
-    raw = tmp_path_factory.mktemp("gpt2_vocab")
-    shutil.copy(bpe / "encoder.json", raw / "vocab.json")
-    shutil.copy(bpe / "vocab.bpe", raw / "merges.txt")
-    gpt2_tok = transformers.GPT2TokenizerFast.from_pretrained(raw)
+    gpt2_tok = transformers.GPT2TokenizerFast.from_pretrained(gpt2_vocab_dir)
     torch.manual_seed(0)
     gpt2 = transformers.GPT2LMHeadModel(transformers.GPT2Config(
         vocab_size=len(gpt2_tok), n_embd=16, n_layer=2, n_head=2, n_positions=128)).eval()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import warnings
 
 import pytest
@@ -17,29 +15,11 @@ STRATEGIES = ["none", "simple", "first", "average", "max"]
 
 
 @pytest.fixture(scope="module")
-def ner_folder(tiny_checkpoints, tmp_path_factory):
+def ner_folder(sharpened_checkpoints):
     """Tiny random token classifiers with a sharpened head (no near-ties) and model_max_length 64 (short windows)."""
-    import transformers
-
-    cache = {}
-
-    def get(arch):
-        if arch not in cache:
-            folder = tiny_checkpoints(arch, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-                                      label2id={l: i for i, l in enumerate(LABELS)})
-            out = tmp_path_factory.mktemp(arch + "_ner")
-            shutil.copytree(folder, out, dirs_exist_ok=True)
-            model = getattr(transformers, arch).from_pretrained(folder)
-            with torch.no_grad():
-                model.classifier.weight.mul_(30)
-            model.save_pretrained(out)
-            config = json.loads((out / "tokenizer_config.json").read_text())
-            config["model_max_length"] = 64
-            (out / "tokenizer_config.json").write_text(json.dumps(config))
-            cache[arch] = out
-        return cache[arch]
-
-    return get
+    return lambda arch: sharpened_checkpoints(arch, "classifier", "ner", model_max_length=64, num_labels=len(LABELS),
+                                              id2label=dict(enumerate(LABELS)),
+                                              label2id={l: i for i, l in enumerate(LABELS)})
 
 
 def reference(folder, **kwargs):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import torch
 
 import minformers
 
@@ -15,24 +12,9 @@ LABELS = ["education", "politics", "business"]
 
 
 @pytest.fixture(scope="module")
-def nli_folder(tiny_checkpoints, tmp_path_factory):
-    import transformers
-
-    cache = {}
-
-    def get(arch):
-        if arch not in cache:
-            folder = tiny_checkpoints(arch, num_labels=3, id2label=NLI, label2id={v: k for k, v in NLI.items()})
-            out = tmp_path_factory.mktemp(arch + "_nli")
-            shutil.copytree(folder, out, dirs_exist_ok=True)
-            model = getattr(transformers, arch).from_pretrained(folder)
-            with torch.no_grad():
-                model.classifier.weight.mul_(30)
-            model.save_pretrained(out)
-            cache[arch] = out
-        return cache[arch]
-
-    return get
+def nli_folder(sharpened_checkpoints):
+    return lambda arch: sharpened_checkpoints(arch, "classifier", "nli", num_labels=3, id2label=NLI,
+                                              label2id={v: k for k, v in NLI.items()})
 
 
 def assert_same(ours, theirs, tol=1e-4):
