@@ -7,11 +7,12 @@ computes the same numbers with less of it, on the same weights (it only reads Be
 - the last layer computes one query row per sequence instead of T: keys and values still come from
   every token, but the query, output projection and MLP run for token 0 only (in training too:
   about 1/7 of a 6-layer model's work saved);
-- without gradients, tokens are also *packed*: the linear layers, LayerNorm and GELU run on the
-  real tokens only, and attention scatters them back to (B, nh, T, hs), so padding costs nothing;
-- in training, dropout draws its random numbers for the full shapes and keeps row 0
-  (:func:`_dropout_row0`), so the random stream -- every later mask, and the loss -- is the same
-  as the full forward's, which is the same as the reference's.
+- tokens are also *packed* (right padding): the linear layers, LayerNorm and GELU run on the
+  real tokens only, and attention scatters them back to (B, nh, T, hs), so padding costs almost
+  nothing -- without gradients, and in training too (:func:`packed_train_layer`);
+- in training, dropout draws its random numbers for the full padded shapes and keeps the rows it
+  needs (:func:`_dropout_rows`, :func:`_dropout_row0`), so the random stream -- every later mask,
+  and the loss -- is the same as the full forward's, which is the same as the reference's.
 
 Entry point: :func:`first_token_state`, called by ``BertModel.pool`` (the pooled heads' path when
 no hidden states, attentions or head mask are asked for).
@@ -40,11 +41,20 @@ def first_token_state(encoder: BertEncoder, x: Tensor, attention_mask: Tensor | 
     start with padding (left padding): packing would change what token 0 sees.
     """
     layers = encoder.layer
-    if encoder.training or torch.is_grad_enabled():  # gradients: padded layers, then token 0 of the last
-        for layer in layers[:-1]:
-            x, _ = layer(x, mask)
-        return first_token_layer(layers[-1], x, mask)  # (B, H)
     B, T, H = x.shape
+    if encoder.training or torch.is_grad_enabled():  # gradients: (packed) layers, then token 0 of the last
+        keep = None
+        if mask is not None and attention_mask is not None and bool(attention_mask[:, 0].all()):
+            keep = attention_mask.reshape(-1).bool().nonzero().squeeze(1)  # (N,) real tokens (no left padding)
+        if keep is None or keep.numel() == B * T:
+            for layer in layers[:-1]:
+                x, _ = layer(x, mask)
+        else:
+            h = x.reshape(B * T, H).index_select(0, keep)  # (N, H)
+            for layer in layers[:-1]:
+                h = packed_train_layer(layer, h, keep, B, T, mask)
+            x = h.new_zeros(B * T, H).index_copy(0, keep, h).view(B, T, H)  # padding rows: zeros (masked keys)
+        return first_token_layer(layers[-1], x, mask)  # (B, H)
     h = x.reshape(B * T, H)  # (B*T, H)
     keep = None
     if mask is not None:
@@ -92,6 +102,37 @@ def packed_layer(layer: BertLayer, h: Tensor, keep: Tensor | None, B: int, T: in
             y = y.index_select(0, keep)  # (N, H)
     a = layer.attention.output(y, h)
     return layer.output(layer.intermediate(a), a)  # (N, H), or (B, H) with `first`
+
+
+def packed_train_layer(layer: BertLayer, h: Tensor, keep: Tensor, B: int, T: int, mask: Tensor) -> Tensor:
+    """One BertLayer with gradients on packed tokens, h (N, H) -> (N, H): the real tokens of the (B, T) batch.
+
+    Linear layers, LayerNorm and GELU run on the N real rows only; attention runs on their scatter to
+    (B, nh, T, hs) (padding rows zero: they are masked keys, and their own outputs are dropped). Dropout
+    draws its masks for the full (B, T, ...) shapes, as the padded layer does, and keeps the real rows, so
+    the random stream -- and every real token's value -- is the padded computation's.
+    """
+    sa = layer.attention.self
+    H = h.shape[1]
+    qkv = h.new_zeros(B * T, 3 * H).index_copy(0, keep, linear(h, sa.query, sa.key, sa.value))  # (B*T, 3H)
+    q, k, v = qkv.view(B, T, 3, sa.nh, sa.hs).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+    p = sa.dropout_p if layer.training else 0.0
+    y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, nh, T, hs)
+    y = y.transpose(1, 2).reshape(B * T, H).index_select(0, keep)  # (N, H)
+    out = layer.attention.output
+    a = out.LayerNorm(_dropout_rows(linear(y, out.dense), keep, B * T, out.dropout.p, layer.training) + h)
+    out = layer.output
+    h = _dropout_rows(linear(layer.intermediate(a), out.dense), keep, B * T, out.dropout.p, layer.training)
+    return out.LayerNorm(h + a)  # (N, H)
+
+
+def _dropout_rows(t: Tensor, keep: Tensor, rows: int, p: float, training: bool) -> Tensor:
+    """F.dropout of the packed rows `t` (N, H) of a (rows, H) tensor: the mask drawn for all rows, as F.dropout
+    draws it for the padded tensor, and the packed rows of it kept."""
+    if not training or p == 0:
+        return t
+    noise = t.new_empty(rows, t.shape[1]).bernoulli_(1 - p).div_(1 - p)  # (B*T, H)
+    return t * noise.index_select(0, keep)
 
 
 def first_token_layer(layer: BertLayer, x: Tensor, mask: Tensor | None) -> Tensor:

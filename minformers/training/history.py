@@ -24,19 +24,20 @@ def write_history(state: Any, output_dir: str | os.PathLike, plot: bool = True) 
 
 
 def plot_history(log_history: list[dict[str, Any]], path: str | os.PathLike) -> Path | None:
-    """Training loss (and evaluation loss / metrics) against the step; None without matplotlib."""
+    """Training loss (and evaluation loss / metrics) against the step; None without matplotlib, or with
+    nothing to plot (then matplotlib, ~0.5 s to import, is not even imported)."""
+    train = [(e["step"], e["loss"]) for e in log_history if "loss" in e]
+    evals = [(e["step"], e["eval_loss"]) for e in log_history if "eval_loss" in e]
+    metric_names = sorted({k for e in log_history for k in e if k.startswith("eval_") and k not in (
+        "eval_loss", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second")})
+    if not train and not evals:
+        return None
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return None
-    train = [(e["step"], e["loss"]) for e in log_history if "loss" in e]
-    evals = [(e["step"], e["eval_loss"]) for e in log_history if "eval_loss" in e]
-    metric_names = sorted({k for e in log_history for k in e if k.startswith("eval_") and k not in (
-        "eval_loss", "eval_runtime", "eval_samples_per_second", "eval_steps_per_second")})
-    if not train and not evals:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     if train:
