@@ -1,6 +1,6 @@
 """Training throughput: minformers' Trainer beside transformers.Trainer on the sentiment fine-tuning.
 
-    python bench/bench_training.py [--examples 256] [--batch 16] [--threads 2]
+    python bench/bench_training.py [--examples 512] [--batch 16] [--threads 2]
 
 Same model (all-MiniLM-L6-v2 + a 2-label head, same initial weights), same examples (the
 first reviews of the seeded training split of scripts/train_sentiment.py), same
@@ -54,7 +54,7 @@ def main() -> None:
     from minformers.hub import packaged_model_dir
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--examples", type=int, default=256)
+    p.add_argument("--examples", type=int, default=512)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=2)
