@@ -135,6 +135,7 @@ class TokenClassificationPipeline(Pipeline):
         """One dict per non-special token: raw token, score vector, char span, sub-word flag."""
         text = row["_text"]
         scores = torch.softmax(row["logits"], dim=-1)  # (T, num_labels)
+        top, best = (t.tolist() for t in scores.max(dim=-1))  # each token's best label and its score, at once
         ids = row["input_ids"]
         tokens = self.tokenizer.convert_ids_to_tokens(ids)
         prefix = getattr(getattr(getattr(self.tokenizer, "backend_tokenizer", None), "model", None),
@@ -155,7 +156,7 @@ class TokenClassificationPipeline(Pipeline):
             if ids[idx] == unk:
                 word, is_subword = word_ref, False
             out.append({"word": word, "scores": scores[idx], "start": start, "end": end, "index": idx,
-                        "is_subword": is_subword})
+                        "is_subword": is_subword, "top": top[idx], "best": best[idx]})
         return out
 
     def _aggregate(self, pre_entities: list[dict], strategy: str) -> list[dict]:
@@ -163,8 +164,7 @@ class TokenClassificationPipeline(Pipeline):
         if strategy in ("none", "simple"):
             entities = []
             for pre in pre_entities:
-                score, best = pre["scores"].max(dim=-1)
-                entities.append({"entity": id2label[int(best)], "score": score.item(), "index": pre["index"],
+                entities.append({"entity": id2label[pre["best"]], "score": pre["top"], "index": pre["index"],
                                  "word": pre["word"], "start": pre["start"], "end": pre["end"]})
             if strategy == "none":
                 return entities
