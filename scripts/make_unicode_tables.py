@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 OUT = ROOT / "minformers" / "tokenization" / "unicode_tables.py"
 ALL = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF]
 ALL_TEXT = "".join(map(chr, ALL))
@@ -54,14 +55,9 @@ def per_char(fn) -> dict[str, list[int]]:
 
 
 def ranges(cps: list[int]) -> str:
-    out, i = [], 0
-    while i < len(cps):
-        j = i
-        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
-            j += 1
-        out.append(f"{cps[i]:x}" if i == j else f"{cps[i]:x}-{cps[j]:x}")
-        i = j + 1
-    return " ".join(out)
+    from minformers.tokenization.pre_tokenizers import runs
+
+    return " ".join(f"{a:x}" if a == b else f"{a:x}-{b:x}" for a, b in runs(cps))
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ import sys
 import unicodedata
 from typing import Any
 
-from .pre_tokenizers import _ranges, ref_class
+from .pre_tokenizers import class_body, ref_chars, ref_class, runs
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,11 +48,6 @@ BYTE_CHARS = bytes_to_unicode()
 CHAR_BYTES = {c: b for b, c in BYTE_CHARS.items()}
 _TO_BYTE_CHARS = str.maketrans({b: c for b, c in BYTE_CHARS.items()})  # latin-1 char -> byte char
 
-# Unicode White_Space (what Oniguruma's and Rust's \s / is_whitespace mean; Python's \s adds \x1c-\x1f).
-WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_WS_SET = frozenset("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
-
-
 def unicode_class(name: str) -> str | None:
     """The character-class body for ``\\p{name}``: the reference's (Oniguruma's) class as measured in
     ``unicode_tables.py``; a class not measured there comes from this Python's ``unicodedata``."""
@@ -69,9 +64,9 @@ def _unicodedata_classes() -> dict[str, str]:
     cat = unicodedata.category
     for cp in range(sys.maxunicode + 1):
         groups.setdefault(cat(chr(cp)), []).append(cp)
-    out = {c: _ranges(cps) for c, cps in groups.items()}
+    out = {c: class_body(runs(cps)) for c, cps in groups.items()}
     for major in "LNPSZMC":
-        out[major] = _ranges(sorted(cp for c, cps in groups.items() if c[0] == major for cp in cps))
+        out[major] = class_body(runs(sorted(cp for c, cps in groups.items() if c[0] == major for cp in cps)))
     return out
 
 
@@ -248,7 +243,7 @@ class BPEDecoder:
 
 
 def _is_space(c: str) -> bool:
-    return c == "\u0120" or c in _WS_SET
+    return c == "\u0120" or c in ref_chars("whitespace_split")  # Rust char::is_whitespace
 
 
 def trim_offsets(tokens: list[str], offsets: list[tuple[int, int]], add_prefix_space: bool) -> list[tuple[int, int]]:

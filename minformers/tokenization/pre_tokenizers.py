@@ -17,41 +17,45 @@ import string
 from typing import Any
 
 
-def _ranges(chars: list[int]) -> str:
-    """A regex character-class body for a sorted list of code points."""
+def runs(chars: list[int]) -> list[tuple[int, int]]:
+    """A sorted list of code points -> its runs of consecutive code points, as (first, last) pairs."""
     out, i = [], 0
     while i < len(chars):
         j = i
         while j + 1 < len(chars) and chars[j + 1] == chars[j] + 1:
             j += 1
-        a, b = chars[i], chars[j]
-        out.append(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}")
+        out.append((chars[i], chars[j]))
         i = j + 1
-    return "".join(out)
+    return out
+
+
+def class_body(pairs: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> str:
+    """(first, last) code-point runs -> the body of a regex character class."""
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in pairs)
 
 
 @functools.lru_cache(maxsize=None)
-def ref_class(name: str) -> str:
-    """A regex character-class body for one of the reference's measured classes (``unicode_tables.py``)."""
+def _ref_runs(name: str) -> tuple[tuple[int, int], ...]:
+    """One of the reference's measured classes (``unicode_tables.py``: hex ranges) as (first, last) runs."""
     from .unicode_tables import TABLES
 
     out = []
     for r in TABLES[name].split():
         a, _, b = r.partition("-")
-        out.append(re.escape(chr(int(a, 16))) + (f"-{re.escape(chr(int(b, 16)))}" if b else ""))
-    return "".join(out)
+        out.append((int(a, 16), int(b or a, 16)))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
+def ref_class(name: str) -> str:
+    """A regex character-class body for one of the reference's measured classes."""
+    return class_body(_ref_runs(name))
 
 
 @functools.lru_cache(maxsize=None)
 def ref_chars(name: str) -> frozenset[str]:
     """The characters of one of the reference's measured classes, as a set."""
-    from .unicode_tables import TABLES
-
-    out: set[str] = set()
-    for r in TABLES[name].split():
-        a, _, b = r.partition("-")
-        out.update(map(chr, range(int(a, 16), int(b or a, 16) + 1)))
-    return frozenset(out)
+    return frozenset(chr(c) for a, b in _ref_runs(name) for c in range(a, b + 1))
 
 
 _ASCII_WS = "\t\n\x0b\x0c\r "  # Rust char::is_whitespace restricted to ASCII
