@@ -1,16 +1,19 @@
 """Greedy decoding speed: minformers vs the reference on SmolLM2-135M-Instruct (GGUF Q4_1, dequantised to fp32).
 
-    python bench/bench_generation.py [--new-tokens 128] [--bf16]
+    python bench/bench_generation.py [--new-tokens 128] [--rounds 5] [--bf16] [--int8]
 
 Both libraries load the same GGUF file, use 2 threads and decode greedily from the same prompt; the
-tokens must be identical (fp32). Reports tokens/s of each and the ratio. ``--bf16`` also times
-minformers with bf16 weights (opt-in; tokens may differ from fp32 — the agreement is reported).
+tokens must be identical (fp32). The two alternate for --rounds rounds, so machine noise hits both
+alike; reports median tokens/s of each and the median of the per-round ratios. ``--bf16`` / ``--int8`` also
+time minformers with bf16 weights / weight-only int8 (`minformers.quantize_int8`); their tokens may
+differ from fp32's — the agreement is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import statistics
 import time
 import warnings
 
@@ -27,22 +30,18 @@ def smollm2_folder() -> str:
     return spec.submodule_search_locations[0]
 
 
-def timed_generate(model, ids: torch.Tensor, new_tokens: int, repeats: int) -> tuple[torch.Tensor, float]:
-    """Best-of-`repeats` tokens/s (after one short warm-up run)."""
-    model.generate(ids, max_new_tokens=4, do_sample=False)
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = model.generate(ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
-        best = min(best, time.perf_counter() - t)
-    return out, (out.shape[1] - ids.shape[1]) / best
+def tokens_per_second(model, ids: torch.Tensor, new_tokens: int) -> tuple[torch.Tensor, float]:
+    t = time.perf_counter()
+    out = model.generate(ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    return out, (out.shape[1] - ids.shape[1]) / (time.perf_counter() - t)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--new-tokens", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (reference, then ours)")
     parser.add_argument("--bf16", action="store_true", help="also time minformers with bf16 weights")
+    parser.add_argument("--int8", action="store_true", help="also time minformers with int8 weights (quantize_int8)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore")
@@ -56,27 +55,42 @@ def main() -> None:
     tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)
     ids = tok(PROMPT, return_tensors="pt").input_ids
 
-    ours = minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)
-    ref = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF).eval()
-    with torch.inference_mode():
-        out_ref, tps_ref = timed_generate(ref, ids, args.new_tokens, args.repeats)
-    del ref
-    out_ours, tps_ours = timed_generate(ours, ids, args.new_tokens, args.repeats)
-    same = torch.equal(out_ref, out_ours)
-    print(f"SmolLM2-135M fp32, greedy, {args.new_tokens} new tokens, 2 threads")
-    print(f"  reference  : {tps_ref:6.1f} tokens/s")
-    print(f"  minformers : {tps_ours:6.1f} tokens/s   ({tps_ours / tps_ref:.2f}x)   identical tokens: {same}")
-    print(f"  text: {tok.decode(out_ours[0, ids.shape[1]:])[:80]!r}...")
+    contenders = {"reference": transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF).eval(),
+                  "minformers": minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)}
     if args.bf16:
-        ours = ours.to(torch.bfloat16)
-        out_bf16, tps_bf16 = timed_generate(ours, ids, args.new_tokens, args.repeats)
-        gen = slice(ids.shape[1], None)
-        agree = (out_bf16[0, gen] == out_ours[0, gen]).float().mean().item()
-        first = (out_bf16[0, gen] != out_ours[0, gen]).nonzero()
-        print(f"  minformers bf16: {tps_bf16:6.1f} tokens/s   ({tps_bf16 / tps_ref:.2f}x)   "
-              f"tokens equal to fp32: {agree:.0%} (first difference at new token "
-              f"{int(first[0]) if len(first) else '-'})")
-
+        contenders["minformers bf16"] = minformers.AutoModelForCausalLM.from_pretrained(
+            folder, gguf_file=GGUF).to(torch.bfloat16)
+    if args.int8:
+        contenders["minformers int8"] = minformers.quantize_int8(
+            minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF))
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    outs = {}
+    with torch.inference_mode():
+        for model in contenders.values():  # warm-up
+            model.generate(ids, max_new_tokens=4, do_sample=False)
+        for _ in range(args.rounds):  # side by side: machine noise hits both alike
+            for name, model in contenders.items():
+                outs[name], rate = tokens_per_second(model, ids, args.new_tokens)
+                rates[name].append(rate)
+    ref = statistics.median(rates["reference"])
+    ratios = [r / q for r, q in zip(rates["minformers"], rates["reference"])]
+    print(f"SmolLM2-135M, greedy, {args.new_tokens} new tokens, 2 threads, median of {args.rounds} alternating rounds")
+    print(f"  reference  : {ref:6.1f} tokens/s")
+    same = torch.equal(outs["reference"], outs["minformers"])
+    print(f"  minformers : {statistics.median(rates['minformers']):6.1f} tokens/s   "
+          f"({statistics.median(ratios):.2f}x; per round {', '.join(f'{r:.2f}' for r in ratios)})   "
+          f"identical tokens: {same}")
+    print(f"  text: {tok.decode(outs['minformers'][0, ids.shape[1]:])[:80]!r}...")
+    gen = slice(ids.shape[1], None)
+    for name in ("minformers bf16", "minformers int8"):
+        if name in contenders:
+            b, f = outs[name][0, gen], outs["minformers"][0, gen]
+            first = (b != f).nonzero()
+            print(f"  {name}: {statistics.median(rates[name]):6.1f} tokens/s   "
+                  f"({statistics.median(rates[name]) / ref:.2f}x)   tokens equal to fp32: "
+                  f"{(b == f).float().mean().item():.0%} (first difference at new token "
+                  f"{int(first[0]) if len(first) else '-'})")
+            print(f"    text: {tok.decode(outs[name][0, gen])[:80]!r}...")
 
 if __name__ == "__main__":
     main()

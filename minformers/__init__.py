@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "GenerationMixin": "generation",
     "TextStreamer": "generation",
     "TextIteratorStreamer": "generation",
+    "quantize_int8": "kernels",
     # tokenizers
     "PreTrainedTokenizer": "tokenization.tokenizer",
     "PreTrainedTokenizerFast": "tokenization.tokenizer",

@@ -400,6 +400,11 @@ class PreTrainedModel(nn.Module):
 
         if not is_main_process:
             return
+        from .kernels import Int8Linear
+
+        if any(isinstance(m, Int8Linear) for m in self.modules()):
+            raise ValueError("this model's weights were quantised by quantize_int8 and cannot be saved as a "
+                             "checkpoint; save the model before quantising it")
         limit = parse_size(max_shard_size if max_shard_size is not None else "5GB")
         config = copy.deepcopy(self.config)
         config.architectures = [type(self).__name__]

@@ -116,8 +116,9 @@ def rope_inv_freq(config: LlamaConfig, seq_len: int | None = None) -> Tensor:
 
 
 class LlamaRotaryEmbedding(nn.Module):
-    """position_ids (B, T) -> cos, sin (B, T, hs). Frequencies are a plain attribute, not a buffer: they
-    are recomputed from the config (never loaded), so meta-device construction needs nothing here."""
+    """position_ids (B, T) -> cos, sin_rot (B, T, hs), where sin_rot is the reference's sin with its first
+    half negated (see `apply_rope`). Frequencies are a plain attribute, not a buffer: they are recomputed
+    from the config (never loaded), so meta-device construction needs nothing here."""
 
     def __init__(self, config: LlamaConfig) -> None:
         super().__init__()
@@ -136,17 +137,17 @@ class LlamaRotaryEmbedding(nn.Module):
         inv_freq = inv_freq.to(position_ids.device)
         freqs = position_ids[:, :, None].float() * inv_freq[None, None, :]  # (B, T, hs/2)
         emb = torch.cat((freqs, freqs), dim=-1)  # (B, T, hs)
-        return emb.cos().to(dtype), emb.sin().to(dtype)
+        sin, half = emb.sin(), emb.shape[-1] // 2
+        return emb.cos().to(dtype), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).to(dtype)
 
 
-def rotate_half(x: Tensor) -> Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
+def apply_rope(x: Tensor, cos: Tensor, sin_rot: Tensor) -> Tensor:
+    """x (B, n, T, hs); cos/sin_rot (B, T, hs) from LlamaRotaryEmbedding.
 
-
-def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """x (B, n, T, hs); cos/sin (B, T, hs)."""
-    return x * cos[:, None] + rotate_half(x) * sin[:, None]
+    The reference computes x cos + rotate_half(x) sin with rotate_half(x) = (-x2, x1). Swapping the
+    halves (a roll) and putting the sign into sin_rot gives the same bits in fewer operations.
+    """
+    return x * cos[:, None] + x.roll(x.shape[-1] // 2, -1) * sin_rot[:, None]
 
 
 class LlamaAttention(nn.Module):
