@@ -125,7 +125,7 @@ def linear(x: Tensor, *layers: nn.Module, act: str | None = None) -> Tensor:
     if isinstance(layers[0], Int8Linear):
         return Int8Linear.fused(x, layers, fn)
     if (ENABLED and x.dtype == torch.float32 and x.is_cpu and torch.is_inference_mode_enabled()
-            and not (MKL_ROW and x.numel() == x.shape[-1])):
+            and not (MKL_ROW and x.numel() <= 2 * x.shape[-1])):
         packed = _packed(layers)
         if packed is not None:
             return torch.ops.mkldnn._linear_pointwise(x, packed[0], packed[1], post, [], algorithm)

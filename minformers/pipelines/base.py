@@ -40,6 +40,13 @@ class Pipeline:
 
     task: str = ""
     sequence_outputs: tuple[str, ...] = ()
+    # Rows per forward when the caller gives no batch_size and every input is at hand (a list or one
+    # item; zero-shot pairs and long-text windows are rows too). The answers are those of one row at a
+    # time -- BERT's pooled heads pack rows without padding, other models mask it -- and bigger products
+    # run faster on a CPU. Streams keep self.batch_size (1), so each answer comes as soon as its input is
+    # done, as in the reference. Subclasses whose rows may batch set it; generation keeps 1 (left padding
+    # moves the numbers).
+    auto_batch_size: int = 1
 
     def __init__(
         self,
@@ -65,6 +72,7 @@ class Pipeline:
         # token_type_ids for DistilBERT): only what forward() names is passed on.
         self._model_input_names = set(inspect.signature(self.model.forward).parameters)
         self.batch_size = _check_batch_size(batch_size if batch_size is not None else 1)
+        self._auto_batch = batch_size is None and self._can_pad()
         # Parameters given at construction are defaults for every call.
         self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(**params)
 
@@ -92,11 +100,20 @@ class Pipeline:
             inputs = [inputs, *args]
         pre, fwd, post = self._merged_params(params)
         size = _check_batch_size(batch_size) if batch_size is not None else self.batch_size
+        if self._is_stream(inputs) and not isinstance(inputs, list):
+            return self._stream(iter(inputs), size, pre, fwd, post)
+        if batch_size is None and self._auto_batch:
+            size = self.auto_batch_size
         if isinstance(inputs, list):
             return list(self._run(inputs, size, pre, fwd, post))
-        if self._is_stream(inputs):
-            return self._stream(iter(inputs), size, pre, fwd, post)
         return next(self._run([inputs], size, pre, fwd, post))
+
+    def _can_pad(self) -> bool:
+        """Rows of different lengths can share a batch: a pad token, right padding, and a model that does
+        not need its config's pad token to find each row's last token (decoder classifiers without one)."""
+        tok = self.tokenizer
+        return (getattr(tok, "pad_token_id", None) is not None and getattr(tok, "padding_side", "right") == "right"
+                and getattr(getattr(self.model, "config", None), "pad_token_id", 0) is not None)
 
     def _is_stream(self, inputs: Any) -> bool:
         """Iterables other than a single item (str, dict, tuple) are streamed."""

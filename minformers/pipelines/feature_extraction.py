@@ -20,6 +20,7 @@ _POOLINGS = ("mean", "cls")
 
 class FeatureExtractionPipeline(Pipeline):
     task = "feature-extraction"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
     sequence_outputs = ("features", "attention_mask")
 
     def _sanitize_parameters(self, truncation: Any = None, tokenize_kwargs: dict | None = None,

@@ -21,6 +21,7 @@ logger = logging.getLogger("minformers.pipelines")
 
 class FillMaskPipeline(Pipeline):
     task = "fill-mask"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
         from ..auto import AutoModelForMaskedLM

@@ -31,6 +31,7 @@ _NO_MIN = 1_000_000.0
 
 class QuestionAnsweringPipeline(Pipeline):
     task = "question-answering"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
     sequence_outputs = ("start_logits", "end_logits")
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:

@@ -22,6 +22,7 @@ _UNSET = object()
 
 class TextClassificationPipeline(Pipeline):
     task = "text-classification"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
 
     def _sanitize_parameters(
         self, top_k: Any = _UNSET, function_to_apply: Any = None, return_all_scores: Any = None, **params: Any

@@ -36,6 +36,7 @@ _STRATEGIES = ("none", "simple", "first", "average", "max")
 
 class TokenClassificationPipeline(Pipeline):
     task = "token-classification"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
     sequence_outputs = ("logits",)
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:

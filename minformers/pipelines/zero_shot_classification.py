@@ -34,6 +34,7 @@ _SIMILARITY_SCALE = 20.0
 
 class ZeroShotClassificationPipeline(Pipeline):
     task = "zero-shot-classification"
+    auto_batch_size = 16  # see Pipeline.auto_batch_size
     sequence_outputs = ()
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
