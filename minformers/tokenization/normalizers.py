@@ -13,11 +13,12 @@ maps char by char), so a normaliser is a per-character table applied with
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any, Callable
 
-from .pre_tokenizers import ref_chars
+from .pre_tokenizers import ref_chars, ref_class
 
 Align = "list[int] | None"
 
@@ -181,37 +182,126 @@ class BertNormalizer(Normalizer):
 
 
 class _Unicode(Normalizer):
+    """Unicode normalisation in the reference's three steps: char-local decomposition (the table),
+    canonical ordering of marks, then -- for NFC/NFKC -- canonical composition."""
+
     form = "NFD"
+    decomposition = "NFD"
 
     def map_char(self, ch: str) -> str:
-        return ch if ch in _REF_NO_DECOMPOSITION else unicodedata.normalize(self.form, ch)
+        return ch if ch in _REF_NO_DECOMPOSITION else unicodedata.normalize(self.decomposition, ch)
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         if text.isascii():
             return text, None
-        if self.form in ("NFC", "NFKC"):  # composition is not char-local
-            out = unicodedata.normalize(self.form, text)
-            if out == text:
-                return text, None
-            return _align_by_nfd(text, out, self.form)
-        return super().normalize(text)
+        composing = self.form in ("NFC", "NFKC")
+        if composing and unicodedata.is_normalized(self.form, text):  # the common case, in C
+            return text, None
+        out, align = _canonical_order(*super().normalize(text))
+        return _compose(out, align) if composing else (out, align)
 
 
-def _align_by_nfd(text: str, out: str, form: str) -> tuple[str, list[int] | None]:
-    """Alignment for composed forms: compose per base character cluster."""
-    clusters: list[tuple[int, str]] = []  # (start index, cluster text)
-    for i, ch in enumerate(text):
-        if clusters and unicodedata.combining(ch):
-            s, c = clusters[-1]
-            clusters[-1] = (s, c + ch)
+@functools.lru_cache(maxsize=None)
+def _mark_runs() -> re.Pattern:
+    return re.compile(f"[{ref_class('regex:M')}]{{2,}}")  # every mark with a combining class is in \p{M}
+
+
+def _ccc(ch: str) -> int:
+    """Canonical combining class as the reference knows it: marks newer than its tables count as 0."""
+    return 0 if ch in _REF_NOT_MARKS else unicodedata.combining(ch)
+
+
+def _canonical_order(out: str, align: list[int] | None) -> tuple[str, list[int] | None]:
+    """Decomposition's last step (Unicode canonical ordering), which is not char-local: in every run of
+    marks with a non-zero combining class, a stable sort by that class.
+
+    Alignments follow the reference's NormalizedString: the first character of each original character's
+    decomposition "takes" the next original character and any further one points at the last taken, and
+    the sort moves characters but not those takings -- the taken original indices stay in their order."""
+    chars, new_align = None, None
+    for m in _mark_runs().finditer(out):
+        run, start = m.group(), m.start()
+        keys = [_ccc(ch) for ch in run]
+        order = sorted(range(len(run)), key=lambda i: (_segment(keys, i), keys[i]))  # stable within segments
+        if order == list(range(len(run))):
+            continue
+        if chars is None:
+            chars, new_align = list(out), align
+        chars[start:start + len(run)] = [run[i] for i in order]
+        if align is None:  # one character each: every one takes, nothing moves
+            continue
+        before = align[start - 1] if start else None
+        takes = [align[start + i] != (align[start + i - 1] if start + i else None) for i in range(len(run))]
+        taken = iter([align[start + i] for i in range(len(run)) if takes[i]])
+        last = before
+        moved = []
+        for i in order:
+            if takes[i]:
+                last = next(taken)
+            moved.append(last if last is not None else align[start])
+        new_align = new_align if new_align is not align else list(align)
+        new_align[start:start + len(run)] = moved
+    if chars is None:
+        return out, align
+    return "".join(chars), new_align
+
+
+def _segment(keys: list[int], i: int) -> int:
+    """Index of the segment position i falls in: a class-0 mark starts a new one (it is a reordering barrier)."""
+    return sum(1 for k in keys[:i + 1] if k == 0)
+
+
+def _compose(out: str, align: list[int] | None) -> tuple[str, list[int] | None]:
+    """Canonical composition of a decomposed, canonically ordered string: each character joins the last
+    starter when a primary composite exists and nothing between them blocks it (a starter, or a mark of
+    the same or a higher class).
+
+    Alignment as the reference's NormalizedString computes it: a character that begins an original
+    character's decomposition "takes" the next original character, one that continues it points at the
+    last original character taken or dropped, and a composite takes one and drops one more for every
+    character it absorbed."""
+    n = len(out)
+    align = list(range(n)) if align is None else align
+    # change per character: 0 = takes the next original character, +1 = continues the previous one's
+    items = [[ch, 0 if k == 0 or align[k] != align[k - 1] else 1] for k, ch in enumerate(out)]
+    result: list[list] = []
+    starter = -1  # index in result of the last starter
+    last_ccc = -1  # class of the last character kept after that starter (-1: none)
+    for ch, change in items:
+        ccc = _ccc(ch)
+        if starter >= 0 and (last_ccc == -1 or 0 < last_ccc < ccc):
+            composite = _primary_composite(result[starter][0], ch)
+            if composite is not None:
+                result[starter] = [composite, result[starter][1] + change - 1]
+                continue
+        if ccc == 0:
+            starter, last_ccc = len(result), -1
         else:
-            clusters.append((i, ch))
-    pieces, align = [], []
-    for s, c in clusters:
-        n = unicodedata.normalize(form, c)
-        pieces.append(n)
-        align.extend([s] * len(n))
-    return "".join(pieces), align
+            last_ccc = ccc
+        result.append([ch, change])
+    composed, new_align = [], []
+    original = align[0] if n else 0  # next original character to take
+    last = original  # the last original character taken or dropped
+    for ch, change in result:
+        if change <= 0:
+            new_align.append(original)
+            last = original - change
+            original = last + 1
+        else:
+            new_align.append(last)
+        composed.append(ch)
+    return "".join(composed), new_align
+
+
+@functools.lru_cache(maxsize=4096)
+def _primary_composite(a: str, b: str) -> str | None:
+    """The character a + b composes to (NFC), or None; never one the reference's older tables lack."""
+    if a in _REF_NOT_MARKS or b in _REF_NOT_MARKS:
+        return None
+    c = unicodedata.normalize("NFC", a + b)
+    if len(c) != 1 or c in _REF_NO_DECOMPOSITION:
+        return None
+    return c
 
 
 class NFD(_Unicode):
@@ -219,7 +309,7 @@ class NFD(_Unicode):
 
 
 class NFKD(_Unicode):
-    form = "NFKD"
+    form = decomposition = "NFKD"
 
 
 class NFC(_Unicode):
@@ -227,7 +317,7 @@ class NFC(_Unicode):
 
 
 class NFKC(_Unicode):
-    form = "NFKC"
+    form, decomposition = "NFKC", "NFKD"
 
 
 class Lowercase(Normalizer):

@@ -90,3 +90,75 @@ def test_from_dict_round_trip_and_errors():
     assert N.from_dict(None) is None
     with pytest.raises(ValueError, match="unsupported normalizer"):
         N.from_dict({"type": "NoSuchNormalizer"})
+
+
+# ---- canonical ordering: decomposition sorts each run of marks by combining class (not char-local) ----
+PARTNERS = "\u0334\u0316\u0301\u0345\u093c\u05b0"  # combining classes 1, 220, 230, 240, 7, 10
+
+
+def every_mark_against_partners() -> list[str]:
+    import unicodedata
+
+    marks = [chr(c) for c in range(0x110000) if unicodedata.combining(chr(c))]
+    # each mark before and after each partner, after a starter, plus longer mixed runs and a class-0 barrier
+    pairs = [f"a{m}{p}" for m in marks for p in PARTNERS] + [f"a{p}{m}" for m in marks for p in PARTNERS]
+    runs = [f"o{''.join(marks[(i * 7 + j) % len(marks)] for j in range(5))}\u0903{marks[i]}\u0334" for i in
+            range(0, len(marks), 3)]
+    return pairs + runs
+
+
+@pytest.mark.parametrize("form", ["NFD", "NFKD", "NFC", "NFKC"])
+def test_runs_of_marks_are_put_in_canonical_order(form):
+    ours, ref = getattr(N, form)(), getattr(tokenizers.normalizers, form)()
+    texts = every_mark_against_partners() + ["e\u0302\u0323 \u1ec7\u0334 a\u0301\u0316\u0300 x\u0345\u0334\u0300"]
+    joined = " ".join(texts)
+    assert ours.normalize_str(joined) == ref.normalize_str(joined)
+
+
+@pytest.mark.parametrize("form", ["NFD", "NFKD", "NFC", "NFKC"])
+def test_reordered_and_composed_marks_keep_their_offsets(form):
+    """Offsets through a whole tokenizer (one token per normalised character): reordered marks point at
+    their own original characters; composed characters (also from starters: Hangul jamo, U+0B47 U+0B3E)
+    at their clusters."""
+    from tokenizers import Regex, Tokenizer as RefTokenizer, models, pre_tokenizers
+
+    from minformers.tokenization.tokenizer import Tokenizer
+
+    text = ("e\u0302\u0323 va\u0301\u0316\u0300x \u1ec7\u0334 q\u0345\u0334\u0903\u0301\u0316 "
+            "\u1100\u1161\u11a8 x\u0b47\u0b3e A\u030a\u0301 a\u07fd\u0334\u0301")
+    normalized = {getattr(tokenizers.normalizers, f)().normalize_str(text) for f in ("NFD", "NFKD", "NFC", "NFKC")}
+    vocab = {ch: i for i, ch in enumerate(sorted(set("".join(normalized))))}
+    ref = RefTokenizer(models.WordLevel({**vocab, "[UNK]": len(vocab)}, unk_token="[UNK]"))
+    ref.normalizer = getattr(tokenizers.normalizers, form)()
+    ref.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    ours = Tokenizer.from_str(ref.to_str())
+    a, b = ours.encode(text), ref.encode(text)
+    assert (a.ids, a.offsets) == (b.ids, b.offsets)
+
+
+@pytest.mark.parametrize("form", ["NFD", "NFKD", "NFC", "NFKC"])
+def test_random_mark_soup_matches_reference(form):
+    """Seeded random strings of marks, Hangul jamo, composing starters and other characters: the same
+    string and offsets as the reference (40,000 per form measured 0 differences; CI runs 3,000)."""
+    import random
+    import unicodedata
+
+    from tokenizers import Regex, Tokenizer as RefTokenizer, models, pre_tokenizers
+
+    from minformers.tokenization.tokenizer import Tokenizer
+
+    rng = random.Random(form)
+    marks = [chr(c) for c in range(0x110000) if unicodedata.combining(chr(c))]
+    pool = (marks + list("aeiouAEOUxyz ") + [chr(c) for c in range(0x1100, 0x1113)]
+            + [chr(c) for c in range(0x1161, 0x1176)] + [chr(c) for c in range(0x11A8, 0x11C3)]
+            + list("\u0b47\u0b3e\u0b56\u0bc6\u0bbe\u00c5\u212b\u1e9b\u0345\u03b9\ufb01\u3300\u1ec7\uac00\u0f73\u0f81")
+            + [chr(rng.randrange(0xA0, 0x3000)) for _ in range(300)])
+    ref = RefTokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    ref.normalizer = getattr(tokenizers.normalizers, form)()
+    ref.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    ours = Tokenizer.from_str(ref.to_str())
+    norm, ref_norm = getattr(N, form)(), getattr(tokenizers.normalizers, form)()
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(1, 12)))
+        assert norm.normalize_str(text) == ref_norm.normalize_str(text), ascii(text)
+        assert ours.encode(text).offsets == ref.encode(text).offsets, ascii(text)

@@ -6,8 +6,8 @@ Python's ``unicodedata`` (Unicode 14 in 3.11) and the reference's tables disagre
 points assigned since, or in crates with older tables; ``unicode_tables.py`` (made by
 ``scripts/make_unicode_tables.py``) holds the reference's classes. These tests run all of
 Unicode through both libraries in a few long strings, so a wrong or stale table fails here.
-Each code point stands next to a separator (an ASCII starter), so the tests see classes, not the
-canonical reordering of runs of combining marks (not char-local, a known gap of ours).
+Each code point stands next to a separator (an ASCII starter), so the tests see classes; the
+canonical ordering and composition of runs of marks are tested in test_normalizers.py.
 """
 
 from __future__ import annotations
