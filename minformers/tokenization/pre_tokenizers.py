@@ -106,16 +106,18 @@ BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_next", 
 
 
 def _pieces(text: str, rx: re.Pattern, invert: bool) -> list[tuple[int, int, bool]]:
-    """Cover `text` with (start, end, is_match) pieces (empty matches are skipped)."""
-    out, pos = [], 0
+    """Cover `text` with (start, end, is_match) pieces. Empty matches count (a pattern that matches the
+    empty string splits between characters), except one right where the previous match ended, as
+    upstream's match iterator skips it; the empty pieces are dropped after the behaviour is applied."""
+    out, pos, last_end = [], 0, -1
     for m in rx.finditer(text):
         s, e = m.span()
-        if s == e:
+        if s == e == last_end:
             continue
         if s > pos:
             out.append((pos, s, invert))
         out.append((s, e, not invert))
-        pos = e
+        pos = last_end = e
     if pos < len(text):
         out.append((pos, len(text), invert))
     return out
@@ -164,7 +166,8 @@ class _RuleSplit:
     invert: bool = False
 
     def split_spans(self, text: str) -> list[tuple]:
-        return [(text[s:e], s, e) for s, e in apply_behavior(_pieces(text, self.rx, self.invert), self.behavior)]
+        return [(text[s:e], s, e) for s, e in apply_behavior(_pieces(text, self.rx, self.invert), self.behavior)
+                if e > s]
 
     def split(self, text: str) -> list[str]:
         return [w for w, *_ in self.split_spans(text)]

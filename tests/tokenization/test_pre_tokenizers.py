@@ -44,3 +44,20 @@ def test_ascii_and_unicode_patterns_agree():
 def test_unknown_type_is_an_error():
     with pytest.raises(ValueError, match="unsupported pre_tokenizer"):
         P.from_dict({"type": "NoSuchPreTokenizer"})
+
+
+BEHAVIORS = ["removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"]
+SPLIT_PATTERNS = [("String", ""), ("String", "a"), ("String", "ab"), ("String", " "), ("Regex", ""), ("Regex", "a*"),
+                  ("Regex", "\\b"), ("Regex", "(?=a)"), ("Regex", " *"), ("Regex", "a+")]
+
+
+@pytest.mark.parametrize("behavior", BEHAVIORS)
+@pytest.mark.parametrize("invert", [False, True])
+@pytest.mark.parametrize("kind,pattern", SPLIT_PATTERNS)
+def test_split_with_empty_matches_matches_reference(kind, pattern, behavior, invert):
+    """Patterns that match the empty string split between characters (an empty String splits every one)."""
+    ref = tokenizers.pre_tokenizers.Split(tokenizers.Regex(pattern) if kind == "Regex" else pattern, behavior,
+                                          invert=invert)
+    ours = P.Split({kind: pattern}, behavior, invert)
+    for text in ["ab c", "", "aab  ba", "  x", "ééa", "baab"]:
+        assert [(w, (s, e)) for w, s, e in ours.split_spans(text)] == ref.pre_tokenize_str(text), repr(text)
