@@ -212,3 +212,22 @@ def quantize_int8(model: nn.Module, skip: tuple[str, ...] = ()) -> nn.Module:
         parent_name, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent_name), child, Int8Linear.from_linear(mod))
     return model
+
+
+def int8_request(quantization_config: Any) -> tuple[str, ...] | None:
+    """from_pretrained(quantization_config=...): weight-only int8 -- the reference's
+    ``TorchAoConfig("int8_weight_only")`` or a dict ``{"quant_type": "int8_weight_only"}`` -- is done by
+    `quantize_int8`; returns the modules to leave alone (``modules_to_not_convert``),
+    or None when nothing is asked for. Anything else is refused before loading."""
+    if quantization_config is None:
+        return None
+    get = quantization_config.get if isinstance(quantization_config, dict) else (
+        lambda key, default=None: getattr(quantization_config, key, default))
+    quant_type = get("quant_type")
+    if quant_type != "int8_weight_only":
+        raise ValueError(
+            f"quantization_config {quantization_config!r} is not supported: minformers runs on the CPU with PyTorch "
+            "only and quantises weights to int8 (quant_type='int8_weight_only', e.g. "
+            "transformers.TorchAoConfig('int8_weight_only') or {'quant_type': 'int8_weight_only'}); "
+            "bitsandbytes / GPTQ / AWQ need a GPU library")
+    return tuple(get("modules_to_not_convert", None) or ())

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from . import serialization
 from .configuration import CONFIG_NAME, HUB_KWARGS, PretrainedConfig, pop_hub_kwargs, read_config_file
+from .kernels import Int8Linear, int8_request, quantize_int8
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ CHECKPOINT_RENAMES: tuple[tuple[str, str], ...] = (
 
 # from_pretrained keywords the reference accepts that change nothing here
 _IGNORED_LOAD_KWARGS = ("low_cpu_mem_usage", "_fast_init", "attn_implementation", "offload_folder",
-                        "offload_state_dict", "variant", "adapter_kwargs", "quantization_config", "tp_plan",
+                        "offload_state_dict", "variant", "adapter_kwargs", "tp_plan",
                         "key_mapping", "weights_only", "from_tf", "from_flax", "mirror")
 
 _SKIP_INIT = 0  # > 0 while from_pretrained builds a model whose weights will come from a checkpoint
@@ -193,7 +194,8 @@ class PreTrainedModel(nn.Module):
 
         Keyword arguments naming config fields (``num_labels=3``, ``id2label=...``) override the config;
         also ``dtype``/``torch_dtype`` ("auto", "float16", torch.bfloat16, ...), ``ignore_mismatched_sizes``,
-        ``output_loading_info``, ``state_dict``, ``use_safetensors`` and the hub keywords of
+        ``output_loading_info``, ``state_dict``, ``use_safetensors``, ``quantization_config`` (weight-only
+        int8 only, see :func:`minformers.kernels.int8_request`) and the hub keywords of
         :func:`minformers.hub.resolve_model_dir`.
         """
         from .hub import resolve_model_dir
@@ -208,6 +210,7 @@ class PreTrainedModel(nn.Module):
         use_safetensors = kwargs.pop("use_safetensors", None)
         device_map = kwargs.pop("device_map", None)
         gguf_file = kwargs.pop("gguf_file", None)  # a GGUF file in the folder: config + weights come from it
+        int8_skip = int8_request(kwargs.pop("quantization_config", None))  # None: no quantisation asked for
         for k in _IGNORED_LOAD_KWARGS:
             kwargs.pop(k, None)
 
@@ -253,6 +256,8 @@ class PreTrainedModel(nn.Module):
         if isinstance(device_map, (str, torch.device)) and str(device_map) not in ("auto", "cpu"):
             model.to(device_map)
         model.eval()  # like the reference: dropout off after loading
+        if int8_skip is not None:
+            quantize_int8(model, skip=int8_skip)
         if model.can_generate():  # generation_config.json, else the model config's token ids
             from .generation import load_generation_config
 
@@ -400,8 +405,6 @@ class PreTrainedModel(nn.Module):
 
         if not is_main_process:
             return
-        from .kernels import Int8Linear
-
         if any(isinstance(m, Int8Linear) for m in self.modules()):
             raise ValueError("this model's weights were quantised by quantize_int8 and cannot be saved as a "
                              "checkpoint; save the model before quantising it")

@@ -124,3 +124,22 @@ def test_quantized_model_refuses_to_save(tmp_path):
     with pytest.raises(ValueError, match="quantize_int8"):
         model.save_pretrained(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_from_pretrained_quantization_config(tmp_path):
+    """The reference's way to ask for weight-only int8 (TorchAoConfig("int8_weight_only")) loads quantised;
+    modules_to_not_convert are left alone; other configs are refused before loading."""
+    tiny_llama(tmp_path)
+    folder = tmp_path / "tiny"
+    model = minformers.AutoModelForCausalLM.from_pretrained(
+        folder, quantization_config={"quant_type": "int8_weight_only", "modules_to_not_convert": ["lm_head"]})
+    assert isinstance(model.model.layers[1].self_attn.o_proj, kernels.Int8Linear)
+    assert isinstance(model.lm_head, nn.Linear)
+    try:
+        config = transformers.TorchAoConfig("int8_weight_only")
+    except (ImportError, ValueError):  # the reference checks that torchao is installed
+        config = type("TorchAoConfig", (), {"quant_type": "int8_weight_only"})()
+    model = minformers.AutoModelForCausalLM.from_pretrained(folder, quantization_config=config)
+    assert isinstance(model.lm_head, kernels.Int8Linear)
+    with pytest.raises(ValueError, match="int8_weight_only"):
+        minformers.AutoModelForCausalLM.from_pretrained(folder, quantization_config={"load_in_8bit": True})
