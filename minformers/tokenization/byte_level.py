@@ -75,23 +75,36 @@ _PROP = re.compile(r"\\p\{(\w+)\}|\\P\{(\w+)\}|\\[sS]|\[|\]|\\.", re.S)
 
 def compile_regex(pattern: str) -> "re.Pattern":
     """Compile an upstream (Oniguruma) pattern with ``re``, its Unicode classes made explicit (see
-    :func:`translate_regex`); the ``regex`` module, when installed, takes syntax ``re`` lacks."""
+    :func:`translate_regex`); the ``regex`` module, when installed, takes syntax ``re`` lacks.
+
+    Multi-line: in Oniguruma's Ruby syntax (upstream's) ``^`` and ``$`` always match at line starts/ends."""
     translated = translate_regex(pattern)
     try:
-        return re.compile(translated)
+        return re.compile(translated, re.M)
     except re.error:
         try:
             import regex
         except ImportError:
             raise ValueError(f"cannot compile the tokenizer regex {pattern!r} (install `regex` for more syntax)") from None
-        return regex.compile(translated, regex.V0)
+        return regex.compile(translated, regex.V0 | regex.M)
+
+
+# Oniguruma escapes whose Python spelling differs (outside a character class / inside one)
+_ONIG_ESCAPES = {
+    r"\z": (r"\Z", None),  # end of string
+    r"\Z": (r"(?=\n?\Z)", None),  # end of string or before a final newline
+    r"\h": ("[0-9a-fA-F]", "0-9a-fA-F"),  # hex digit
+    r"\H": ("[^0-9a-fA-F]", None),
+}
 
 
 def translate_regex(pattern: str) -> str:
     """An Oniguruma pattern (as in tokenizer.json) -> an equivalent Python ``re`` pattern.
 
     ``\\p{L}``-style classes and ``\\s``/``\\S`` become explicit ranges of the code points
-    the reference puts in them (Python's ``\\s`` also matches U+001C..U+001F, Oniguruma's does not).
+    the reference puts in them (Python's ``\\s`` also matches U+001C..U+001F, Oniguruma's does not);
+    ``\\d``/``\\D`` use its ``Nd`` table; ``\\z``, ``\\Z``, ``\\h`` and ``\\H`` get their Python spellings
+    (``_ONIG_ESCAPES``). Not translated: ``\\w``/``\\b`` (Oniguruma's word class is wider than Python's).
     """
     ws = ref_class("regex:s")
     out, pos, depth = [], 0, 0
@@ -122,6 +135,16 @@ def translate_regex(pattern: str) -> str:
             if depth:
                 raise ValueError(f"regex {pattern!r}: \\S inside a character class is not supported")
             out.append(f"[^{ws}]")
+        elif tok == r"\d":  # Oniguruma's \d is its Nd table (Python's differs by ~100 code points)
+            nd = ref_class("regex:Nd")
+            out.append(nd if depth else f"[{nd}]")
+        elif tok == r"\D":
+            if depth:
+                raise ValueError(f"regex {pattern!r}: \\D inside a character class is not supported")
+            out.append(f"[^{ref_class('regex:Nd')}]")
+        elif tok in _ONIG_ESCAPES and (not depth or _ONIG_ESCAPES[tok][1] is not None):
+            outside, inside = _ONIG_ESCAPES[tok]
+            out.append(inside if depth else outside)
         else:
             out.append(tok)
     out.append(pattern[pos:])
@@ -197,7 +220,7 @@ class ByteLevel:
         out = []
         for w, s, e in items:  # the inserted space shares the first character's position
             pos = [max(0, i - 1) for i in range(s, e)]
-            out.append((w, max(0, s - 1), max(0, e - 1), pos))
+            out.append((w, pos[0], pos[-1] + 1, pos))
         return out
 
 

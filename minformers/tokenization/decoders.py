@@ -36,7 +36,8 @@ class WordPiece:
     def to_dict(self) -> dict[str, Any]:
         return {"type": "WordPiece", "prefix": self.prefix, "cleanup": self.cleanup}
 
-    def decode(self, tokens: list[str]) -> str:
+    def decode_chain(self, tokens: list[str]) -> list[str]:
+        """Each token on its own (upstream ``decode_chain``), so a decoder after it in a ``Sequence`` sees them."""
         parts = []
         p, n = self.prefix, len(self.prefix)
         for i, tok in enumerate(tokens):
@@ -45,7 +46,37 @@ class WordPiece:
             if self.cleanup:
                 tok = cleanup(tok)
             parts.append(tok)
-        return "".join(parts)
+        return parts
+
+    def decode(self, tokens: list[str]) -> str:
+        return "".join(self.decode_chain(tokens))
+
+
+class CTC:
+    """Upstream ``decoders::CTC``: repeated tokens collapsed, `pad_token` removed; with `cleanup`, the
+    WordPiece cleanup and `word_delimiter_token` -> space. Tokens left empty are dropped."""
+
+    def __init__(self, pad_token: str = "<pad>", word_delimiter_token: str = "|", cleanup: bool = True) -> None:
+        self.pad_token, self.word_delimiter_token, self.cleanup = pad_token, word_delimiter_token, cleanup
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "CTC", "pad_token": self.pad_token, "word_delimiter_token": self.word_delimiter_token,
+                "cleanup": self.cleanup}
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:
+        out = []
+        for i, tok in enumerate(tokens):
+            if i and tok == tokens[i - 1]:
+                continue
+            tok = tok.replace(self.pad_token, "")
+            if self.cleanup:
+                tok = cleanup(tok).replace(self.word_delimiter_token, " ")
+            if tok:
+                out.append(tok)
+        return out
+
+    def decode(self, tokens: list[str]) -> str:
+        return "".join(self.decode_chain(list(tokens)))
 
 
 def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
@@ -53,6 +84,8 @@ def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
         return None
     if d.get("type") == "WordPiece":
         return WordPiece.from_dict(d)
+    if d.get("type") == "CTC":
+        return CTC(d.get("pad_token", "<pad>"), d.get("word_delimiter_token", "|"), d.get("cleanup", True))
     from .sp_decoders import DECODERS as _SP, DecoderSequence  # Metaspace, Replace, ByteFallback, Fuse, Strip
 
     if d.get("type") == "Sequence":
@@ -67,4 +100,7 @@ def from_dict(d: dict[str, Any] | None) -> WordPiece | None:
         from .byte_level import BPEDecoder
 
         return BPEDecoder(d.get("suffix", "</w>"))
-    raise ValueError(f"unsupported decoder type {d.get('type')!r}; supported: WordPiece")
+    raise ValueError(
+        f"unsupported decoder type {d.get('type')!r}; supported: WordPiece, CTC, ByteLevel, BPEDecoder, Sequence, "
+        f"{', '.join(_SP)}"
+    )

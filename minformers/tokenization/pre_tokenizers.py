@@ -105,7 +105,7 @@ class Whitespace(PreTokenizer):
 BEHAVIORS = ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous")
 
 
-def _pieces(text: str, rx: re.Pattern, invert: bool) -> list[tuple[int, int, bool]]:
+def match_pieces(text: str, rx: re.Pattern, invert: bool) -> list[tuple[int, int, bool]]:
     """Cover `text` with (start, end, is_match) pieces. Empty matches count (a pattern that matches the
     empty string splits between characters), except one right where the previous match ended, as
     upstream's match iterator skips it; the empty pieces are dropped after the behaviour is applied."""
@@ -166,7 +166,7 @@ class _RuleSplit:
     invert: bool = False
 
     def split_spans(self, text: str) -> list[tuple]:
-        return [(text[s:e], s, e) for s, e in apply_behavior(_pieces(text, self.rx, self.invert), self.behavior)
+        return [(text[s:e], s, e) for s, e in apply_behavior(match_pieces(text, self.rx, self.invert), self.behavior)
                 if e > s]
 
     def split(self, text: str) -> list[str]:
@@ -189,6 +189,19 @@ class Split(_RuleSplit):
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Split", "pattern": self.pattern, "behavior": _camel(self.behavior), "invert": self.invert}
+
+
+class CharDelimiterSplit(Split):
+    """Upstream ``CharDelimiterSplit``: split on one character, which is removed."""
+
+    def __init__(self, delimiter: str) -> None:
+        if len(delimiter) != 1:
+            raise ValueError(f"CharDelimiterSplit: delimiter must be one character, got {delimiter!r}")
+        super().__init__({"String": delimiter}, "removed")
+        self.delimiter = delimiter
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "CharDelimiterSplit", "delimiter": self.delimiter}
 
 
 class Digits(_RuleSplit):
@@ -225,12 +238,14 @@ class Sequence:
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Sequence", "pretokenizers": [p.to_dict() for p in self.pretokenizers]}
 
-    def split_spans(self, text: str) -> list[tuple]:
+    def split_spans(self, text: str, at_start: bool = True) -> list[tuple]:
+        """`at_start`: `text` begins the input (a Metaspace step with ``prepend_scheme="first"`` prepends
+        only to the piece there)."""
         pieces: list[tuple] = [(text, 0, len(text), None)] if text else []
         for pre in self.pretokenizers:
             nxt: list[tuple] = []
             for word, start, _, pos in pieces:
-                for item in pre.split_spans(word):
+                for item in _split_rewritten(pre, word, at_start and start == 0):
                     w, s, e = item[0], item[1], item[2]
                     sub = item[3] if len(item) > 3 else None
                     if pos is None and sub is None:
@@ -246,6 +261,19 @@ class Sequence:
         return [p[0] for p in self.split_spans(text)]
 
 
+def _split_rewritten(pre: Any, word: str, at_start: bool) -> list[tuple]:
+    """``pre.split_spans(word)``; a pre-tokeniser that rewrites its text first (Metaspace: spaces -> ``▁``,
+    a ``▁`` prepended) does so on each piece, as upstream's does inside a ``Sequence``. Every item then
+    carries its chars' indices in `word`."""
+    if not hasattr(pre, "rewrite"):
+        return pre.split_spans(word)
+    text, align = pre.rewrite(word, None, at_start)
+    items = pre.split_spans(text)
+    if align is None:
+        return items
+    return [(w, s, e, [align[j] for j in range(s, e)]) for w, s, e, *_ in items]
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
@@ -258,6 +286,8 @@ def _split_from_dict(d: dict[str, Any]) -> Any:
     kind = d["type"]
     if kind == "Split":
         return Split(d["pattern"], d.get("behavior", "Isolated"), d.get("invert", False))
+    if kind == "CharDelimiterSplit":
+        return CharDelimiterSplit(d["delimiter"])
     if kind == "Digits":
         return Digits(d.get("individual_digits", False))
     if kind == "Punctuation":
@@ -269,7 +299,7 @@ def _split_from_dict(d: dict[str, Any]) -> Any:
     return ByteLevel.from_dict(d)
 
 
-_SPLIT_KINDS = ("Split", "Digits", "Punctuation", "Sequence", "ByteLevel")
+_SPLIT_KINDS = ("Split", "CharDelimiterSplit", "Digits", "Punctuation", "Sequence", "ByteLevel")
 
 
 _KINDS = {"BertPreTokenizer": BertPreTokenizer, "WhitespaceSplit": WhitespaceSplit, "Whitespace": Whitespace}
@@ -287,4 +317,4 @@ def from_dict(d: dict[str, Any] | None) -> PreTokenizer | None:
 
     if kind in _SP:
         return _SP[kind](d)
-    raise ValueError(f"unsupported pre_tokenizer type {kind!r}; supported: {', '.join(_KINDS)}")
+    raise ValueError(f"unsupported pre_tokenizer type {kind!r}; supported: {', '.join([*_KINDS, *_SPLIT_KINDS, *_SP])}")

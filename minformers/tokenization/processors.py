@@ -99,7 +99,11 @@ class TemplateProcessing:
         word_ids: list[int | None] = []
         special: list[int] = []
         seq_ids: list[int | None] = []
-        for kind, name, _ in self.pair if b is not None else self.single:
+        template = self.pair if b is not None else self.single
+        # upstream keeps one token range per sequence (a map, later entries overwriting): a sequence the
+        # template repeats has sequence ids only on its last copy
+        last = {name: i for i, (kind, name, _) in enumerate(template) if kind == "seq"}
+        for i, (kind, name, _) in enumerate(template):
             if kind == "seq":
                 enc = a if name == "A" else b
                 n = len(enc.ids)
@@ -112,7 +116,7 @@ class TemplateProcessing:
                     offsets += trim_offsets(enc.tokens, enc.offsets, self.trim)
                 word_ids += enc.word_ids
                 special += [0] * n
-                seq_ids += [0 if name == "A" else 1] * n
+                seq_ids += [(0 if name == "A" else 1) if last[name] == i else None] * n
             elif add_special_tokens:
                 s_toks = self.special_tokens[name][1]
                 n = len(s_toks)

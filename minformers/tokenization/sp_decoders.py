@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .sp_normalizers import compile_pattern
+from .sp_normalizers import compile_pattern, find_matches
 
 
 class ChainDecoder:
@@ -52,13 +52,16 @@ class ReplaceDecoder(ChainDecoder):
         return {"type": "Replace", "pattern": self.pattern, "content": self.content}
 
     def decode_chain(self, tokens: list[str]) -> list[str]:
+        """Each token's matches replaced by `content` (upstream: ``find_matches`` per token, so empty
+        matches insert `content` too, except in an empty token)."""
         lit = self.pattern.get("String")
-        if lit is not None:
+        if lit:
             return [t.replace(lit, self.content) for t in tokens]
-        return [self._rx.sub(self.content.replace("\\", "\\\\"), t) for t in tokens]
+        return ["".join(self.content if m else t[a:b] for a, b, m in find_matches(t, self._rx)) for t in tokens]
 
 
-_BYTE_TOKEN = re.compile(r"<0x([0-9A-F]{2})>")
+# upstream: a 6-char ``<0x..>`` whose middle ``u8::from_str_radix(.., 16)`` parses (either case, or a '+' sign)
+_BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2}|\+[0-9A-Fa-f])>")
 
 
 class ByteFallback(ChainDecoder):

@@ -21,7 +21,9 @@ import struct
 import unicodedata
 from typing import Any
 
+from .byte_level import compile_regex
 from .normalizers import Normalizer
+from .pre_tokenizers import match_pieces
 
 # ---------------------------------------------------------------------------------------------
 # alignment helpers
@@ -268,14 +270,40 @@ class Precompiled(Normalizer):
 
 
 def compile_pattern(p: dict[str, str] | str) -> re.Pattern:
-    """A tokenizer.json ``pattern`` (``{"String": …}``, ``{"Regex": …}`` or a plain string) as a regex."""
+    """A tokenizer.json ``pattern`` (``{"String": …}``, ``{"Regex": …}`` or a plain string) as a regex;
+    a ``Regex`` is Oniguruma syntax, translated as the ``Split`` pre-tokeniser's is."""
     if isinstance(p, str):
         return re.compile(re.escape(p))
     if "String" in p:
         return re.compile(re.escape(p["String"]))
     if "Regex" in p:
-        return re.compile(p["Regex"])
+        return compile_regex(p["Regex"])
     raise ValueError(f"Replace: pattern must be {{'String': …}} or {{'Regex': …}}, got {p!r}")
+
+
+def find_matches(text: str, rx: re.Pattern) -> list[tuple[int, int, bool]]:
+    """Upstream ``Pattern::find_matches``: `text` covered by (start, end, is_match) pieces. An empty match
+    counts (it inserts between characters) unless it sits where the previous match ended; an empty
+    text has no match at all."""
+    return match_pieces(text, rx, False) if text else []
+
+
+def replace_matches(text: str, rx: re.Pattern, content: str) -> tuple[str, list[int]]:
+    """Every match of `rx` in `text` replaced by `content` (upstream ``NormalizedString::replace``): the
+    match is removed, then `content` inserted, each inserted char aligned with the char before it (the
+    match's last char; for an empty match the previous char -- at the very start upstream gives the
+    empty span (0, 0), which an index alignment cannot express: the first char's is used)."""
+    pieces: list[str] = []
+    align: list[int] = []
+    k = len(content)
+    for a, b, is_match in find_matches(text, rx):
+        if is_match:
+            pieces.append(content)
+            align.extend([max(b - 1, 0)] * k)
+        else:
+            pieces.append(text[a:b])
+            align.extend(range(a, b))
+    return "".join(pieces), align
 
 
 class Replace(Normalizer):
@@ -295,24 +323,9 @@ class Replace(Normalizer):
                 return text, None
             if len(lit) == len(self.content) == 1:
                 return text.replace(lit, self.content), None
-        # upstream: the match is removed, then `content` inserted; every inserted char shares the
-        # alignment of the match's last char
-        pieces: list[str] = []
-        align: list[int] = []
-        pos = 0
-        k = len(self.content)
-        for m in self._rx.finditer(text):
-            a, b = m.span()
-            if a == b:
-                continue
-            pieces.append(text[pos:a])
-            align.extend(range(pos, a))
-            pieces.append(self.content)
-            align.extend([b - 1] * k)
-            pos = b
-        pieces.append(text[pos:])
-        align.extend(range(pos, len(text)))
-        return "".join(pieces), align
+        if not text:
+            return text, None
+        return replace_matches(text, self._rx, self.content)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Replace", "pattern": self.pattern, "content": self.content}

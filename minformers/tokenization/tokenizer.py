@@ -280,7 +280,11 @@ class Tokenizer:
             if pre is not None:
                 if hasattr(pre, "rewrite"):  # the rewrite may insert chars: it extends the alignment
                     norm, align = pre.rewrite(norm, align, seg_start == 0)
-                words = pre.split_spans(norm)
+                    words = pre.split_spans(norm)
+                elif isinstance(pre, pre_tokenizers.Sequence):  # its Metaspace steps need to know too
+                    words = pre.split_spans(norm, seg_start == 0)
+                else:
+                    words = pre.split_spans(norm)
             else:
                 words = [(norm, 0, len(norm))] if norm else []
             for item in words:
