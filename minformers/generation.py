@@ -66,11 +66,13 @@ class GenerationConfig:
     _defaults: ClassVar[dict[str, Any]] = {
         "max_length": 20, "max_new_tokens": None, "min_length": 0, "min_new_tokens": None,
         "early_stopping": False, "do_sample": False, "num_beams": 1, "temperature": 1.0, "top_k": 50,
-        "top_p": 1.0, "typical_p": 1.0, "repetition_penalty": 1.0, "length_penalty": 1.0,
+        "top_p": 1.0, "typical_p": 1.0, "min_p": None, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0,
+        "repetition_penalty": 1.0, "length_penalty": 1.0,
         "no_repeat_ngram_size": 0, "bad_words_ids": None, "num_return_sequences": 1, "output_scores": False,
         "output_logits": False, "return_dict_in_generate": False, "pad_token_id": None, "bos_token_id": None,
         "eos_token_id": None, "decoder_start_token_id": None, "forced_bos_token_id": None,
-        "forced_eos_token_id": None, "use_cache": True, "stop_strings": None,
+        "forced_eos_token_id": None, "suppress_tokens": None, "begin_suppress_tokens": None, "use_cache": True,
+        "stop_strings": None,
     }
     # token ids (and legacy generation settings) a model config may carry
     _from_model_keys: ClassVar[tuple[str, ...]] = tuple(_defaults)
@@ -191,6 +193,7 @@ class GenerationMixin:
         """
         cfg = copy.deepcopy(generation_config if generation_config is not None else self.generation_config)
         model_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _MODEL_INPUTS}
+        default_max_length = kwargs.get("max_length") is None  # the reference counts a default 20 from the prompt
         unknown = cfg.update(**kwargs)
         if unknown:
             raise TypeError(f"generate() got unexpected keyword arguments {sorted(unknown)}; valid names are the "
@@ -258,9 +261,14 @@ class GenerationMixin:
         T0 = ids.shape[1]
 
         # --- lengths ---
+        ctx = getattr(self.config, "max_position_embeddings", None)
         if cfg.max_new_tokens is not None:
             cfg.max_length = T0 + cfg.max_new_tokens
-        ctx = getattr(self.config, "max_position_embeddings", None)
+        elif default_max_length and cfg.max_length == GenerationConfig._defaults["max_length"]:
+            # not asked for: 20 new tokens (as the reference), within the context when the model has one
+            cfg.max_length = T0 + cfg.max_length if ctx is None else min(T0 + cfg.max_length, ctx)
+        if cfg.min_new_tokens is not None:  # min_new_tokens overrides min_length (the reference)
+            cfg.min_length = T0 + cfg.min_new_tokens
         if not is_enc_dec and ctx is not None:
             if T0 > ctx:
                 raise ValueError(f"The prompt is {T0} tokens long, but this model's context holds {ctx} "
@@ -316,12 +324,15 @@ class _Stepper:
         self.keep_last = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
         self.enc_mask = attention_mask if self.is_enc_dec else None
         self.mask = None  # decoder-only: (N, max_length) mask, only when the prompt is padded
-        self.positions: Tensor | None = None
+        self.positions: Tensor | None = None  # the prompt's positions (N, T0)
+        self.next_position: Tensor | None = None  # the next new token's (N, 1)
         if not self.is_enc_dec and attention_mask is not None and not bool(attention_mask.all()):
             self.mask = torch.ones(N, max_length, dtype=attention_mask.dtype, device=device)
             self.mask[:, :attention_mask.shape[1]] = attention_mask
             pos = attention_mask.long().cumsum(-1) - 1
             self.positions = pos.masked_fill(attention_mask == 0, 1)  # (N, T0), as the reference
+            # a new token's position counts the attended tokens before it (even after a padded prompt end)
+            self.next_position = attention_mask.long().sum(-1, keepdim=True)  # (N, 1)
         self.first = True
 
     def __call__(self, new_ids: Tensor) -> Tensor:
@@ -336,8 +347,8 @@ class _Stepper:
                 if self.first:
                     pos = self.positions
                 else:
-                    pos = self.positions[:, -1:] + 1
-                self.positions = pos
+                    pos = self.next_position
+                    self.next_position = pos + 1
             out = m(new_ids, attention_mask=self.mask, position_ids=pos, past_key_values=self.cache, use_cache=True,
                     return_dict=True, **(self.keep_last if self.first else {}))
         self.first = False
@@ -347,7 +358,7 @@ class _Stepper:
         self.cache.reorder(beam_idx)
         if self.mask is not None:
             self.mask = self.mask.index_select(0, beam_idx)
-            self.positions = self.positions.index_select(0, beam_idx)
+            self.next_position = self.next_position.index_select(0, beam_idx)
 
 
 class _StopStrings:
@@ -448,7 +459,7 @@ def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors:
     improvable = torch.ones(B, 1, dtype=torch.bool, device=dev)
     running_bidx = torch.full((B, nb, L - T0), -1, dtype=torch.long, device=dev)
     finished_bidx = running_bidx.clone()
-    scores_out = []
+    scores_out, logits_out = [], []
     batch_offset = torch.arange(B, device=dev)[:, None] * nb
     cur = T0
 
@@ -465,6 +476,8 @@ def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors:
             logp = proc(flat, logp)
         if cfg.output_scores:
             scores_out.append(logp)
+        if cfg.output_logits:
+            logits_out.append(logits)
         acc = (logp.view(B, nb, V) + running_scores[:, :, None]).view(B, nb * V)
         if cfg.do_sample:
             top_idx = torch.multinomial(F.softmax(acc, dim=-1), num_samples=K)
@@ -512,7 +525,8 @@ def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors:
     gen_len = int((bidx + 1).bool().sum(dim=1).max())
     seqs = seqs[:, :T0 + gen_len]
     if cfg.return_dict_in_generate:
-        return GenerateOutput(sequences=seqs, sequences_scores=finished_scores[:, :n].reshape(-1),
+        return GenerateOutput(sequences=seqs,
+                              sequences_scores=finished_scores[:, :n].reshape(-1) if cfg.output_scores else None,
                               scores=tuple(scores_out) if cfg.output_scores else None,
-                              beam_indices=bidx[:, :gen_len])
+                              logits=tuple(logits_out) if cfg.output_logits else None, beam_indices=bidx[:, :gen_len])
     return seqs

@@ -43,10 +43,16 @@ def no_repeat_ngram(n: int) -> Processor:
 
 
 def no_bad_words(bad_words_ids: list[list[int]], eos: list[int]) -> Processor:
-    """Ban each bad word's last token wherever the tokens before it were just generated (single tokens: always)."""
-    words = [w for w in bad_words_ids if w not in [[e] for e in eos]]
-    if not words or any(not w or not all(isinstance(t, int) and t >= 0 for t in w) for w in words):
+    """Ban each bad word's last token wherever the tokens before it end the sequence (single tokens: always).
+
+    As the reference: a word must fit in the sequence (prefix and last token), and single-token words that are
+    eos tokens are dropped (possibly all of them: then nothing is banned).
+    """
+    if (not isinstance(bad_words_ids, list) or not bad_words_ids
+            or any(not isinstance(w, list) or not w or not all(isinstance(t, int) and t >= 0 for t in w)
+                   for w in bad_words_ids)):
         raise ValueError(f"bad_words_ids must be a non-empty list of non-empty lists of token ids, got {bad_words_ids}")
+    words = [w for w in bad_words_ids if w not in [[e] for e in eos]]
     static = [w[0] for w in words if len(w) == 1]
     longer = [w for w in words if len(w) > 1]
 
@@ -58,7 +64,7 @@ def no_bad_words(bad_words_ids: list[list[int]], eos: list[int]) -> Processor:
             rows = ids.tolist()
             for r, seq in enumerate(rows):
                 for w in longer:
-                    if len(seq) >= len(w) - 1 and seq[len(seq) - len(w) + 1:] == w[:-1]:
+                    if len(seq) >= len(w) and seq[len(seq) - len(w) + 1:] == w[:-1]:
                         scores[r, w[-1]] = NEG_INF
         return scores
     return apply
@@ -92,6 +98,20 @@ def forced_token(position: int, token_ids: list[int]) -> Processor:
     return apply
 
 
+def suppress(token_ids: list[int], at_length: int | None = None) -> Processor:
+    """Ban `token_ids` at every step, or only when the sequence is `at_length` tokens long (the first new token).
+
+    Ids outside the vocabulary are ignored, as by the reference.
+    """
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        if at_length is not None and ids.shape[1] != at_length:
+            return scores
+        vocab = torch.arange(scores.shape[-1], device=scores.device)
+        banned = torch.isin(vocab, torch.tensor(token_ids, dtype=torch.long, device=scores.device))
+        return scores.masked_fill(banned, NEG_INF)
+    return apply
+
+
 def temperature(t: float) -> Processor:
     return lambda ids, scores: scores / t
 
@@ -113,6 +133,36 @@ def top_p(p: float, keep: int) -> Processor:
         remove = cumulative <= (1 - p)
         remove[..., -keep:] = False
         return scores.masked_fill(remove.scatter(1, order, remove), NEG_INF)
+    return apply
+
+
+def min_p(p: float, keep: int) -> Processor:
+    """Min-p sampling (Nguyen et al. 2024, https://arxiv.org/abs/2407.01082): drop tokens whose probability is
+    below p times the top token's; the `keep` best tokens always stay."""
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        probs = scores.softmax(dim=-1)
+        remove = probs < p * probs.max(dim=-1, keepdim=True)[0]
+        order = torch.argsort(scores, descending=True, dim=-1)
+        remove_sorted = remove.gather(1, order)
+        remove_sorted[..., :keep] = False
+        return scores.masked_fill(remove_sorted.scatter(1, order, remove_sorted), NEG_INF)
+    return apply
+
+
+def probability_cutoff(epsilon: float, keep: int, entropy_scaled: bool) -> Processor:
+    """Truncation sampling (Hewitt et al. 2022, https://arxiv.org/abs/2210.15191): drop tokens with probability
+    below epsilon (epsilon_cutoff) or below min(epsilon, sqrt(epsilon) * exp(-entropy)) (eta_cutoff);
+    the `keep` best tokens always stay."""
+    eps = torch.tensor(float(epsilon))  # float32 maths, as the reference
+
+    def apply(ids: Tensor, scores: Tensor) -> Tensor:
+        probs = scores.softmax(dim=-1)
+        cutoff = eps.to(scores.device)
+        if entropy_scaled:
+            entropy = torch.distributions.Categorical(logits=scores).entropy()
+            cutoff = torch.min(cutoff, cutoff.sqrt() * torch.exp(-entropy))[..., None]
+        kth = torch.topk(scores, min(keep, scores.shape[-1]))[0][..., -1, None]
+        return scores.masked_fill((probs < cutoff) & (scores < kth), NEG_INF)
     return apply
 
 
@@ -151,6 +201,12 @@ def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Proce
     if cfg.forced_eos_token_id is not None:
         forced = cfg.forced_eos_token_id
         out.append(forced_token(cfg.max_length - 1, forced if isinstance(forced, list) else [forced]))
+    if cfg.suppress_tokens is not None:
+        out.append(suppress(list(cfg.suppress_tokens)))
+    if cfg.begin_suppress_tokens is not None:
+        # the first new token; after a one-token start that a forced BOS follows, the one after it
+        begin = prompt_length + (1 if prompt_length == 1 and cfg.forced_bos_token_id is not None else 0)
+        out.append(suppress(list(cfg.begin_suppress_tokens), at_length=begin))
     if cfg.do_sample:
         keep = (len(eos) + 1 if eos else 2) if cfg.num_beams > 1 else 1
         if cfg.temperature is not None and cfg.temperature != 1.0:
@@ -161,6 +217,14 @@ def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Proce
             out.append(top_k(cfg.top_k, keep))
         if cfg.top_p is not None and cfg.top_p < 1.0:
             out.append(top_p(cfg.top_p, keep))
+        if cfg.min_p is not None:  # after temperature: it is a fraction of the top probability
+            if not 0.0 <= cfg.min_p <= 1.0:
+                raise ValueError(f"min_p must be a float in [0, 1], got {cfg.min_p}")
+            out.append(min_p(cfg.min_p, keep))
         if cfg.typical_p is not None and cfg.typical_p < 1.0:
             out.append(typical_p(cfg.typical_p, keep))
+        for name, scaled in (("epsilon_cutoff", False), ("eta_cutoff", True)):
+            cutoff = getattr(cfg, name, None)
+            if cutoff is not None and 0.0 < cutoff < 1.0:
+                out.append(probability_cutoff(cutoff, keep, entropy_scaled=scaled))
     return out
