@@ -89,7 +89,7 @@ def _cached(layers: tuple[nn.Module, ...], kind: tuple, make: Any) -> Any:
     if caches is None:
         caches = _CACHE[layers[0]] = {}
     name = tuple(map(id, layers)) + kind
-    params = [p for la in layers for p in (la._parameters["weight"], la._parameters.get("bias"))]
+    params = [p for la in layers for p in _weight_and_bias(la)]
     versions = [0 if p is None else p._version for p in params]
     entry = caches.get(name)
     if entry is None or entry[1] != versions or any(a is not b for a, b in zip(entry[0], params)):
@@ -97,16 +97,17 @@ def _cached(layers: tuple[nn.Module, ...], kind: tuple, make: Any) -> Any:
     return entry[2]
 
 
+def _weight_and_bias(layer: nn.Module) -> tuple[Tensor, Tensor | None]:
+    """Read from the module's dicts (parameters, or an Int8Linear's buffers): cheaper than attribute access."""
+    tensors = layer._parameters if "weight" in layer._parameters else layer._buffers
+    return tensors["weight"], tensors.get("bias")
+
+
 def _pack(layers: tuple[nn.Module, ...]) -> tuple[Tensor, Tensor | None] | None:
-    weights = [weight_of(la) for la in layers]
-    if any(w.dtype != torch.float32 or w.device.type != "cpu" for w in weights):
+    if any(la.weight.dtype != torch.float32 or la.weight.device.type != "cpu" for la in layers):
         return None
     with torch.inference_mode(False), torch.no_grad():
-        w = torch.cat(weights) if len(weights) > 1 else weights[0]
-        biases = [la.bias for la in layers]
-        b = None
-        if any(bb is not None for bb in biases):
-            b = torch.cat([bb if bb is not None else w.new_zeros(ww.shape[0]) for ww, bb in zip(weights, biases)])
+        w, b = _concatenated(layers)
         return _to_onednn(w.contiguous()), b
 
 
@@ -139,11 +140,20 @@ def linear(x: Tensor, *layers: nn.Module, act: str | None = None) -> Tensor:
 
 
 def _concatenated(layers: tuple[nn.Module, ...]) -> tuple[Tensor, Tensor | None]:
+    """The (out, in) weights side by side (one layer's own weight when alone) and the biases alike."""
     weights = [weight_of(la) for la in layers]
-    if not any(la.bias is not None for la in layers):
-        return torch.cat(weights), None
-    return torch.cat(weights), torch.cat([la.bias if la.bias is not None else w.new_zeros(w.shape[0])
-                                          for la, w in zip(layers, weights)])
+    return (torch.cat(weights) if len(weights) > 1 else weights[0]), _cat(layers, "bias", [len(w) for w in weights])
+
+
+def _cat(layers: tuple[nn.Module, ...], name: str, sizes: list[int]) -> Tensor | None:
+    """The layers' `name` vectors concatenated (zeros for a layer without one); None if none has one."""
+    vectors = [getattr(la, name) for la in layers]
+    present = [v for v in vectors if v is not None]
+    if not present:
+        return None
+    if len(vectors) == 1:
+        return present[0]
+    return torch.cat([v if v is not None else present[0].new_zeros(n) for v, n in zip(vectors, sizes)])
 
 
 # --- weight-only int8 (opt-in): half the bytes of bf16, a quarter of fp32, read per decoding step ---
@@ -158,7 +168,6 @@ class Int8Linear(nn.Module):
         self.register_buffer("weight", torch.zeros(out_features, in_features, dtype=torch.int8))
         self.register_buffer("scale", torch.ones(out_features, dtype=torch.bfloat16))
         self.register_buffer("bias", bias)
-        self._fused: dict[tuple, tuple[Tensor, Tensor, Tensor | None]] = {}
 
     @classmethod
     def from_linear(cls, layer: nn.Module) -> Int8Linear:
@@ -180,18 +189,17 @@ class Int8Linear(nn.Module):
         """act(x W^T + b) for int8 layers side by side (outputs concatenated; weights concatenated once)."""
         if x.dtype != torch.bfloat16:
             raise TypeError(f"int8 layers take bfloat16 inputs, got {x.dtype}; quantize_int8 converts the model")
-        head = layers[0]
-        key = tuple(map(id, layers))
-        if key not in head._fused:
-            biases = [la.bias if la.bias is not None else la.scale.new_zeros(la.out_features) for la in layers]
-            has_bias = any(la.bias is not None for la in layers)
-            head._fused[key] = (torch.cat([la.weight for la in layers]), torch.cat([la.scale for la in layers]),
-                                torch.cat(biases) if has_bias else None)
-        w, scale, bias = head._fused[key]
+        w, scale, bias = _cached(layers, ("int8",), _int8_concatenated) if len(layers) > 1 else (
+            layers[0].weight, layers[0].scale, layers[0].bias)
         y = torch._weight_int8pack_mm(x.reshape(-1, x.shape[-1]), w, scale).view(*x.shape[:-1], w.shape[0])
         if bias is not None:
             y = y + bias
         return y if fn is None else fn(y)
+
+
+def _int8_concatenated(layers: tuple[Int8Linear, ...]) -> tuple[Tensor, Tensor, Tensor | None]:
+    sizes = [la.out_features for la in layers]
+    return torch.cat([la.weight for la in layers]), _cat(layers, "scale", sizes), _cat(layers, "bias", sizes)
 
 
 def quantize_int8(model: nn.Module, skip: tuple[str, ...] = ()) -> nn.Module:
@@ -205,9 +213,11 @@ def quantize_int8(model: nn.Module, skip: tuple[str, ...] = ()) -> nn.Module:
     if not hasattr(torch, "_weight_int8pack_mm"):
         raise RuntimeError("this PyTorch has no int8 weight-only product (torch._weight_int8pack_mm); "
                            "use PyTorch >= 2.4")
+    from .models.gpt2 import Conv1D
+
     model.to(torch.bfloat16).eval()
     targets = [(name, mod) for name, mod in model.named_modules()
-               if (isinstance(mod, nn.Linear) or type(mod).__name__ == "Conv1D") and not any(s in name for s in skip)]
+               if isinstance(mod, (nn.Linear, Conv1D)) and not any(s in name for s in skip)]
     for name, mod in targets:
         parent_name, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent_name), child, Int8Linear.from_linear(mod))

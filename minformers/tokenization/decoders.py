@@ -22,7 +22,17 @@ def cleanup(text: str) -> str:
     )
 
 
-class WordPiece:
+class ChainDecoder:
+    """A decoder defined by ``decode_chain`` (tokens -> strings); ``decode`` joins what it returns."""
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:  # pragma: no cover - overridden
+        return tokens
+
+    def decode(self, tokens: list[str]) -> str:
+        return "".join(self.decode_chain(list(tokens)))
+
+
+class WordPiece(ChainDecoder):
     """Glue ``##`` continuations to the previous token, put a space before every other token."""
 
     def __init__(self, prefix: str = "##", cleanup: bool = True) -> None:
@@ -48,11 +58,8 @@ class WordPiece:
             parts.append(tok)
         return parts
 
-    def decode(self, tokens: list[str]) -> str:
-        return "".join(self.decode_chain(tokens))
 
-
-class CTC:
+class CTC(ChainDecoder):
     """Upstream ``decoders::CTC``: repeated tokens collapsed, `pad_token` removed; with `cleanup`, the
     WordPiece cleanup and `word_delimiter_token` -> space. Tokens left empty are dropped."""
 
@@ -74,9 +81,6 @@ class CTC:
             if tok:
                 out.append(tok)
         return out
-
-    def decode(self, tokens: list[str]) -> str:
-        return "".join(self.decode_chain(list(tokens)))
 
 
 def from_dict(d: dict[str, Any] | None) -> WordPiece | None:

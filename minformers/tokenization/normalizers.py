@@ -14,6 +14,7 @@ maps char by char), so a normaliser is a per-character table applied with
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from typing import Any, Callable
@@ -197,8 +198,41 @@ class _Unicode(Normalizer):
         composing = self.form in ("NFC", "NFKC")
         if composing and unicodedata.is_normalized(self.form, text):  # the common case, in C
             return text, None
-        out, align = _canonical_order(*super().normalize(text))
-        return _compose(out, align) if composing else (out, align)
+        out, align = super().normalize(text)
+        moves = _unordered_runs(out)
+        if not moves and not composing:
+            return out, align
+        items = _items(out, align)
+        for start, order in moves:  # canonical ordering: characters move with their changes
+            items[start:start + len(order)] = [items[start + i] for i in order]
+        return _aligned(_compose(items) if composing else items)
+
+
+# Alignments follow the reference's NormalizedString. Each character carries a change: 0 if it begins an
+# original character's decomposition ("takes" the next original character), +1 if it continues one, -n
+# for a composite that absorbed n characters that took (it takes one and drops n). Canonical ordering
+# moves characters with their changes; the original characters are then taken in order (`_aligned`).
+def _items(out: str, align: list[int] | None) -> list[list]:
+    """[character, change] for each character of a char-local decomposition and its alignment."""
+    if align is None:
+        return [[ch, 0] for ch in out]
+    return [[ch, 0 if k == 0 or align[k] != align[k - 1] else 1] for k, ch in enumerate(out)]
+
+
+def _aligned(items: list[list]) -> tuple[str, list[int]]:
+    """The string and its alignment: a character that takes points at the next original character, one
+    that continues at the last original character taken or dropped."""
+    chars, align = [], []
+    original = last = 0  # the next original character to take; the last one taken or dropped
+    for ch, change in items:
+        if change <= 0:
+            align.append(original)
+            last = original - change
+            original = last + 1
+        else:
+            align.append(last)
+        chars.append(ch)
+    return "".join(chars), align
 
 
 @functools.lru_cache(maxsize=None)
@@ -211,59 +245,23 @@ def _ccc(ch: str) -> int:
     return 0 if ch in _REF_NOT_MARKS else unicodedata.combining(ch)
 
 
-def _canonical_order(out: str, align: list[int] | None) -> tuple[str, list[int] | None]:
-    """Decomposition's last step (Unicode canonical ordering), which is not char-local: in every run of
-    marks with a non-zero combining class, a stable sort by that class.
-
-    Alignments follow the reference's NormalizedString: the first character of each original character's
-    decomposition "takes" the next original character and any further one points at the last taken, and
-    the sort moves characters but not those takings -- the taken original indices stay in their order."""
-    chars, new_align = None, None
-    for m in _mark_runs().finditer(out):
-        run, start = m.group(), m.start()
-        keys = [_ccc(ch) for ch in run]
-        order = sorted(range(len(run)), key=lambda i: (_segment(keys, i), keys[i]))  # stable within segments
-        if order == list(range(len(run))):
-            continue
-        if chars is None:
-            chars, new_align = list(out), align
-        chars[start:start + len(run)] = [run[i] for i in order]
-        if align is None:  # one character each: every one takes, nothing moves
-            continue
-        before = align[start - 1] if start else None
-        takes = [align[start + i] != (align[start + i - 1] if start + i else None) for i in range(len(run))]
-        taken = iter([align[start + i] for i in range(len(run)) if takes[i]])
-        last = before
-        moved = []
-        for i in order:
-            if takes[i]:
-                last = next(taken)
-            moved.append(last if last is not None else align[start])
-        new_align = new_align if new_align is not align else list(align)
-        new_align[start:start + len(run)] = moved
-    if chars is None:
-        return out, align
-    return "".join(chars), new_align
+def _unordered_runs(text: str) -> list[tuple[int, list[int]]]:
+    """Canonical ordering, decomposition's last step (not char-local): (start, order) for every run of marks
+    that a stable sort by combining class changes. A class-0 mark is a barrier: it starts a new segment."""
+    moves = []
+    for m in _mark_runs().finditer(text):
+        keys = [_ccc(ch) for ch in m.group()]
+        segment = list(itertools.accumulate(k == 0 for k in keys))
+        order = sorted(range(len(keys)), key=lambda i: (segment[i], keys[i]))
+        if order != list(range(len(keys))):
+            moves.append((m.start(), order))
+    return moves
 
 
-def _segment(keys: list[int], i: int) -> int:
-    """Index of the segment position i falls in: a class-0 mark starts a new one (it is a reordering barrier)."""
-    return sum(1 for k in keys[:i + 1] if k == 0)
-
-
-def _compose(out: str, align: list[int] | None) -> tuple[str, list[int] | None]:
-    """Canonical composition of a decomposed, canonically ordered string: each character joins the last
-    starter when a primary composite exists and nothing between them blocks it (a starter, or a mark of
-    the same or a higher class).
-
-    Alignment as the reference's NormalizedString computes it: a character that begins an original
-    character's decomposition "takes" the next original character, one that continues it points at the
-    last original character taken or dropped, and a composite takes one and drops one more for every
-    character it absorbed."""
-    n = len(out)
-    align = list(range(n)) if align is None else align
-    # change per character: 0 = takes the next original character, +1 = continues the previous one's
-    items = [[ch, 0 if k == 0 or align[k] != align[k - 1] else 1] for k, ch in enumerate(out)]
+def _compose(items: list[list]) -> list[list]:
+    """Canonical composition of decomposed, canonically ordered [character, change] items: each character
+    joins the last starter when a primary composite exists and nothing between them blocks it (a starter,
+    or a mark of the same or a higher class); the composite's change absorbs the character's."""
     result: list[list] = []
     starter = -1  # index in result of the last starter
     last_ccc = -1  # class of the last character kept after that starter (-1: none)
@@ -279,18 +277,7 @@ def _compose(out: str, align: list[int] | None) -> tuple[str, list[int] | None]:
         else:
             last_ccc = ccc
         result.append([ch, change])
-    composed, new_align = [], []
-    original = align[0] if n else 0  # next original character to take
-    last = original  # the last original character taken or dropped
-    for ch, change in result:
-        if change <= 0:
-            new_align.append(original)
-            last = original - change
-            original = last + 1
-        else:
-            new_align.append(last)
-        composed.append(ch)
-    return "".join(composed), new_align
+    return result
 
 
 @functools.lru_cache(maxsize=4096)

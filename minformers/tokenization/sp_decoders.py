@@ -11,17 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .decoders import ChainDecoder
 from .sp_normalizers import compile_pattern, find_matches
-
-
-class ChainDecoder:
-    """A decoder defined by ``decode_chain`` (tokens -> strings); ``decode`` joins what it returns."""
-
-    def decode_chain(self, tokens: list[str]) -> list[str]:  # pragma: no cover - overridden
-        return tokens
-
-    def decode(self, tokens: list[str]) -> str:
-        return "".join(self.decode_chain(list(tokens)))
 
 
 class MetaspaceDecoder(ChainDecoder):
