@@ -110,7 +110,11 @@ def run_training(trainer: Trainer, resume_from: str | None, ignore_keys_for_eval
                 no_sync = wrapped.no_sync() if wrapped is not model and not sync else _null()
                 with no_sync:
                     loss = trainer.training_step(wrapped, inputs)
-                tr_loss = tr_loss + loss
+                if args.logging_nan_inf_filter and not torch.isfinite(loss):
+                    # a batch with nothing to learn (see Trainer.training_step): log the running mean instead
+                    tr_loss = tr_loss + tr_loss / (1 + trainer.state.global_step - trainer._last_logged)
+                else:
+                    tr_loss = tr_loss + loss
                 if not sync:
                     trainer._event("on_substep_end")
                     continue
@@ -119,6 +123,7 @@ def run_training(trainer: Trainer, resume_from: str | None, ignore_keys_for_eval
                 trainer._event("on_pre_optimizer_step")
                 trainer.optimizer.step()
                 trainer._event("on_optimizer_step")
+                trainer._logged_lr = trainer._get_learning_rate()  # the rate this step used, as the reference logs
                 trainer.lr_scheduler.step()
                 model.zero_grad()
                 trainer.state.global_step += 1
@@ -172,7 +177,8 @@ def _maybe_log_save_evaluate(trainer: Trainer, tr_loss: torch.Tensor, grad_norm:
         logs = {"loss": loss / (state.global_step - trainer._last_logged)}
         if grad_norm is not None:
             logs["grad_norm"] = float(grad_norm)
-        logs["learning_rate"] = trainer._get_learning_rate()
+        lr = getattr(trainer, "_logged_lr", None)
+        logs["learning_rate"] = trainer._get_learning_rate() if lr is None else lr
         trainer._total_loss += loss
         trainer._last_logged = state.global_step
         tr_loss = torch.tensor(0.0)

@@ -291,7 +291,16 @@ class Trainer:
     def training_step(self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: Any = None) -> torch.Tensor:
         """Forward, loss / (batches in this accumulation), backward; returns the detached scaled loss."""
         model.train()
+        nothing_to_learn = self._nothing_to_learn(inputs)  # before compute_loss, which may pop the labels
         loss = self.compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
+        if not torch.isfinite(loss.detach()).all() and nothing_to_learn:
+            # Every label is -100 (e.g. an empty line in token classification): the mean loss is 0/0 = NaN,
+            # but nothing diverged. Contribute exactly nothing: zero gradients (through a surrogate, so every
+            # parameter gets a gradient and DistributedDataParallel still synchronises), as the reference,
+            # whose cross-entropy backward gives zeros here. The NaN is returned for the log's NaN filter.
+            surrogate = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
+            surrogate.backward()
+            return (loss.detach() / self._current_accumulation).reshape(())
         if not torch.isfinite(loss.detach()).all():
             last = ckpt.get_last_checkpoint(self.args.output_dir)
             raise TrainingDivergedError(
@@ -301,6 +310,11 @@ class Trainer:
         loss = loss / self._current_accumulation
         loss.backward()
         return loss.detach()
+
+    def _nothing_to_learn(self, inputs: Mapping[str, Any]) -> bool:
+        """True when the batch has label tensors and every one of them is all -100 (ignored)."""
+        labels = [inputs[k] for k in self.label_names if isinstance(inputs.get(k), torch.Tensor)]
+        return bool(labels) and all(not t.is_floating_point() and bool((t == -100).all()) for t in labels)
 
     # --- the loop
     def train(self, resume_from_checkpoint: str | bool | None = None, trial: Any = None,

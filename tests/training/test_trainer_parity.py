@@ -65,3 +65,55 @@ def test_losses_match_reference(ga, dropout, tiny_checkpoints, rotten_tomatoes_r
     assert our_final["eval_loss"] == pytest.approx(ref_final["eval_loss"], abs=1e-4)
     for k, v in ref_w.items():
         torch.testing.assert_close(our_w[k], v, atol=2e-4, rtol=1e-3, msg=k)
+
+
+# --- a batch with nothing to learn (issue 13, item 5)
+def _token_rows(tok, texts):
+    """Word-level NER-like labels (word index % 3) on the first sub-token; an empty text gives only -100."""
+    rows = []
+    for text in texts:
+        enc = tok(text.split(), is_split_into_words=True, truncation=True, max_length=24)
+        labels, previous = [], None
+        for w in enc.word_ids():
+            labels.append(-100 if w is None or w == previous else w % 3)
+            previous = w
+        rows.append({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "labels": labels})
+    return rows
+
+
+def _run_token(lib, folder, texts, out_dir, ga):
+    torch.set_num_threads(1)
+    tok = lib.AutoTokenizer.from_pretrained(folder)
+    model = lib.BertForTokenClassification.from_pretrained(folder, hidden_dropout_prob=0.0,
+                                                           attention_probs_dropout_prob=0.0)
+    args = lib.TrainingArguments(output_dir=str(out_dir), per_device_train_batch_size=1,
+                                 gradient_accumulation_steps=ga, num_train_epochs=1, learning_rate=5e-3,
+                                 weight_decay=0.01, logging_steps=1, save_strategy="no", report_to="none",
+                                 disable_tqdm=True, use_cpu=True, seed=11)
+    trainer = recording(lib.Trainer)(model=model, args=args, train_dataset=_token_rows(tok, texts),
+                                     data_collator=lib.DataCollatorForTokenClassification(tok))
+    trainer.train()
+    logged = [(e["loss"], e["learning_rate"]) for e in trainer.state.log_history if "loss" in e]
+    return trainer.step_losses, logged, {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("ga", [1, 2])
+def test_batch_without_labelled_tokens_trains_on_like_reference(ga, tiny_checkpoints, rotten_tomatoes_rows, tmp_path):
+    """An empty line (labels all -100, a NaN mean loss) is not divergence: training goes on, weights equal the reference's."""
+    import transformers
+
+    import minformers
+
+    folder = tiny_checkpoints("BertForTokenClassification", num_labels=3)
+    texts = [r["text"] for r in review_rows(rotten_tomatoes_rows, 7)]
+    texts.insert(2, "")  # the empty line: [CLS] [SEP], nothing labelled
+    texts.insert(5, "")
+    ours, our_logged, our_w = _run_token(minformers, folder, texts, tmp_path / "ours", ga)
+    ref, ref_logged, ref_w = _run_token(transformers, folder, texts, tmp_path / "ref", ga)
+    assert len(ours) == len(ref) == len(texts)
+    assert np.isnan(ours[2]) and np.isnan(ref[2])  # the step loss itself is NaN in both: nothing was measured
+    assert all(np.isfinite(x) for x, _ in our_logged)
+    np.testing.assert_allclose(our_logged, ref_logged, atol=1e-4)  # the reference rounds logged losses to 4 places
+    for k, v in ref_w.items():
+        assert torch.isfinite(our_w[k]).all(), k
+        torch.testing.assert_close(our_w[k], v, atol=1e-5, rtol=1e-4, msg=k)
