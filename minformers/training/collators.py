@@ -1,4 +1,4 @@
-"""Collators: a list of examples (dicts) -> one batch of tensors.
+"""Collators: a list of examples (dicts), or a dict of lists (``dataset[:8]``) -> one batch of tensors.
 
 Padding happens here, per batch, to the longest example of the batch ("dynamic padding",
 chapter 3 of the Hugging Face course): with length-grouped batches almost no pad tokens
@@ -38,7 +38,27 @@ def _check_tensors(return_tensors: str) -> None:
         raise ValueError(f"return_tensors={return_tensors!r}: minformers collators return PyTorch tensors ('pt')")
 
 
-def _as_dicts(features: list[Any]) -> list[Mapping]:
+def _rows(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A dict of equal-length columns (a ``datasets`` slice such as ``dataset[:8]``) -> a list of row dicts."""
+    lengths = {}
+    for k, v in columns.items():
+        try:
+            lengths[k] = len(v)
+        except TypeError:
+            raise TypeError(f"a dict given to a collator must map each column name to a list of values (one per "
+                            f"example, as `dataset[:8]` gives); column {k!r} is a {type(v).__name__}") from None
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"the columns of this dict of lists have different lengths {lengths}: every column needs "
+                         "one value per example")
+    n = next(iter(lengths.values()), 0)
+    return [{k: v[i] for k, v in columns.items()} for i in range(n)]
+
+
+def _as_dicts(features: Any) -> list[Mapping]:
+    """A list of examples (dicts), or a dict of lists -- the reference's DataCollatorWithPadding takes both,
+    its other collators only the list (``KeyError: 0``); ours all take both."""
+    if isinstance(features, Mapping):
+        features = _rows(features)
     if not features:
         raise ValueError("cannot collate an empty list of examples")
     if not isinstance(features[0], Mapping):  # e.g. a BatchEncoding-like object with .data, or a dataclass
@@ -53,7 +73,7 @@ def _rename_labels(batch: dict[str, Any]) -> dict[str, Any]:
     return batch
 
 
-def default_data_collator(features: list[Any], return_tensors: str = "pt") -> dict[str, Tensor]:
+def default_data_collator(features: list[Any] | Mapping[str, list], return_tensors: str = "pt") -> dict[str, Tensor]:
     """Stack examples that already have equal lengths; ``label``/``label_ids`` become ``labels``.
 
     Float labels stay float (regression), int labels become int64; ``None`` values and
@@ -86,7 +106,7 @@ class DataCollatorWithPadding:
     pad_to_multiple_of: int | None = None
     return_tensors: str = "pt"
 
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Tensor]:
+    def __call__(self, features: list[dict[str, Any]] | Mapping[str, list]) -> dict[str, Tensor]:
         _check_tensors(self.return_tensors)
         features = _as_dicts(features)
         batch = self.tokenizer.pad(features, padding=self.padding, max_length=self.max_length,
@@ -111,7 +131,7 @@ class DataCollatorForTokenClassification:
     label_pad_token_id: int = IGNORE_INDEX
     return_tensors: str = "pt"
 
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Tensor]:
+    def __call__(self, features: list[dict[str, Any]] | Mapping[str, list]) -> dict[str, Tensor]:
         _check_tensors(self.return_tensors)
         features = _as_dicts(features)
         label_name = "label" if "label" in features[0] else "labels"
@@ -157,8 +177,9 @@ class DataCollatorForLanguageModeling:
             raise ValueError("mask_replace_prob + random_replace_prob must be <= 1")
         self.generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
 
-    def __call__(self, features: list[Any]) -> dict[str, Tensor]:
-        features = _as_dicts(features) if features and isinstance(features[0], Mapping) else features
+    def __call__(self, features: list[Any] | Mapping[str, list]) -> dict[str, Tensor]:
+        if isinstance(features, Mapping) or (features and isinstance(features[0], Mapping)):
+            features = _as_dicts(features)
         if isinstance(features[0], Mapping):
             batch = dict(self.tokenizer.pad(features, pad_to_multiple_of=self.pad_to_multiple_of, return_tensors="pt"))
         else:  # bare lists of ids

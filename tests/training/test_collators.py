@@ -95,3 +95,63 @@ def test_mlm_masking_statistics(toks):
     assert 0.76 < masked < 0.84
     assert 0.07 < unchanged < 0.13  # the rest (~10 %) is a random token
     assert torch.equal(batch["input_ids"][~chosen], original[~chosen])
+
+
+# --- a dict of lists (a datasets slice, `tokenized_datasets["train"][:8]`, chapter 3): issue 13, item 15
+def _columns(rows: list[dict]) -> dict[str, list]:
+    return {k: [r[k] for r in rows] for k in rows[0]}
+
+
+def test_padding_collator_takes_a_dict_of_lists_like_reference(toks):
+    """The course's `data_collator(tokenized_datasets["train"][:8])`: the reference pads the columns to a batch."""
+    import transformers
+
+    ours, ref = toks
+    batch = mf.DataCollatorWithPadding(ours)(_columns(_features(ours)))
+    expected = transformers.DataCollatorWithPadding(ref)(_columns(_features(ref)))
+    _same(batch, dict(expected))
+    assert batch["input_ids"].shape == (len(TEXTS), max(len(f["input_ids"]) for f in _features(ours)))
+
+
+def _token_features(tok):
+    out = _features(tok, labels=False)
+    for i, f in enumerate(out):
+        f["labels"] = [(i + j) % 3 for j in range(len(f["input_ids"]))]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["token", "default", "causal", "mlm"])
+def test_every_collator_takes_a_dict_of_lists(toks, kind):
+    """The reference's other collators fail on a dict of lists (KeyError: 0); ours give the batch of the rows."""
+    import transformers
+
+    ours, ref = toks
+    if kind == "token":
+        make, rows = (lambda lib, tok: lib.DataCollatorForTokenClassification(tok)), _token_features
+    elif kind == "default":
+        make = lambda lib, tok: lib.default_data_collator  # noqa: E731
+        rows = lambda tok: [{"input_ids": [1, 2, 3], "label": 1, "score": 0.5}, {"input_ids": [4, 5, 6], "label": 0,
+                                                                               "score": 1.5}]  # noqa: E731
+    else:
+        mlm = kind == "mlm"
+        make = lambda lib, tok: lib.DataCollatorForLanguageModeling(tok, mlm=mlm)  # noqa: E731
+        rows = lambda tok: [{"input_ids": f["input_ids"]} for f in _features(tok, labels=False)]  # noqa: E731
+    torch.manual_seed(0)
+    batch = make(mf, ours)(_columns(rows(ours)))
+    torch.manual_seed(0)
+    expected = make(transformers, ref)(rows(ref))  # the reference, given the same rows as a list of dicts
+    if kind == "mlm":  # random masking: the same shapes, and the labels are the original ids where chosen
+        assert sorted(batch) == sorted(expected) and batch["input_ids"].shape == expected["input_ids"].shape
+        padded = mf.DataCollatorForLanguageModeling(ours, mlm=False)(rows(ours))["input_ids"]
+        chosen = batch["labels"] != -100
+        assert torch.equal(batch["labels"][chosen], padded[chosen])
+    else:
+        _same(batch, dict(expected))
+
+
+def test_dict_of_lists_with_ragged_columns_is_a_clear_error(toks):
+    ours, _ = toks
+    columns = _columns(_features(ours))
+    columns["label"] = columns["label"][:2]
+    with pytest.raises(ValueError, match="label"):
+        mf.DataCollatorWithPadding(ours)(columns)
