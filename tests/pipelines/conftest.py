@@ -64,3 +64,23 @@ def sharpened_checkpoints(tiny_checkpoints, tmp_path_factory):
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def advised_kwargs():
+    """Function: error message -> the keyword arguments it advises passing."""
+    return _advised_kwargs
+
+
+def _advised_kwargs(message: str) -> dict:
+    """The keyword arguments an error message advises (``pass name=value, name=value ...``), as values: a test
+    then calls the pipeline with exactly them, so an error never advises something that fails. Values are
+    Python literals (numbers, quoted strings, True/False, dicts of them)."""
+    import ast
+    import re
+
+    assert "pass " in message, f"the error advises nothing to pass: {message}"
+    advice = message.split("pass ", 1)[1]
+    found = re.findall(r"(\w+)=(\{[^}]*\}|\"[^\"]*\"|'[^']*'|-?\d+|True|False)", advice)
+    assert found, f"no name=value in the advice: {message}"
+    return {name: ast.literal_eval(value) for name, value in found}

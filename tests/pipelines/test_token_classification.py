@@ -135,3 +135,99 @@ def test_rampart_default_matches_reference(rampart):
         assert_same(ours(texts, aggregation_strategy=strategy), theirs(texts, aggregation_strategy=strategy))
     found = {e["entity_group"]: e["word"] for e in ours(COURSE, aggregation_strategy="first")}
     assert found.get("GIVEN_NAME") == "sylvain" and found.get("CITY") == "brooklyn"
+
+
+# ---- long texts: windows, and errors whose advice works (issue 13, item 9) -------------------------
+LONG = ("My name is Sylvain and I work at Hugging Face in Brooklyn. Email Maria Garcia at maria.garcia@example.org "
+        "or call 212-555-0199. She lives at 12 Main Street, Springfield. ") * 20  # ~900 tokens
+
+
+def test_rampart_folder_knows_its_max_length(tmp_path, monkeypatch):
+    """The package's tokenizer config has the 1e30 'no limit' sentinel: a fresh conversion writes the model's
+    512 positions, and a folder converted before (sentinel still there) is mended on its next use -- for
+    both libraries, which read the same folder."""
+    import json
+
+    import transformers
+
+    from minformers.pipelines.ner_default import rampart_folder, rampart_source
+
+    source_limit = json.loads((rampart_source() / "tokenizer_config.json").read_text())["model_max_length"]
+    assert source_limit > 1e20  # the sentinel this fixes
+    monkeypatch.setenv("MINFORMERS_CACHE", str(tmp_path))
+    folder = rampart_folder()  # a real conversion, in a fresh cache
+    assert minformers.AutoTokenizer.from_pretrained(str(folder)).model_max_length == 512
+    assert transformers.AutoTokenizer.from_pretrained(str(folder)).model_max_length == 512
+    config_path = folder / "tokenizer_config.json"
+    stale = json.loads(config_path.read_text())
+    stale["model_max_length"] = source_limit  # as an older minformers converted it
+    config_path.write_text(json.dumps(stale))
+    assert rampart_folder() == folder
+    assert json.loads(config_path.read_text())["model_max_length"] == 512
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+def test_default_ner_long_text_advice_works_and_matches_reference(rampart, advised_kwargs):
+    """pipeline('ner') on a ~900-token text: the error names a stride and a strategy; passing exactly them
+    reads the text in windows, with the reference's entities on the same folder (and the other strategies
+    too)."""
+    _, folder = rampart
+    ours = minformers.pipeline("ner")
+    with pytest.raises(ValueError, match="stride") as info:
+        ours(LONG)
+    advice = advised_kwargs(str(info.value))
+    assert set(advice) == {"stride", "aggregation_strategy"}
+    theirs = reference(folder)
+    found = ours(LONG, **advice)
+    assert found and found[-1]["end"] > len(LONG) - 100  # the last window was read
+    assert_same(found, theirs(LONG, **advice))
+    for strategy in ("first", "average", "max"):
+        assert_same(ours(LONG, stride=64, aggregation_strategy=strategy),
+                    theirs(LONG, stride=64, aggregation_strategy=strategy))
+    # With a strategy given at construction the advice is the stride alone, and works.
+    grouped = minformers.pipeline("ner", aggregation_strategy="first")
+    with pytest.raises(ValueError, match="stride") as info:
+        grouped(LONG)
+    assert set(advised_kwargs(str(info.value))) == {"stride"}
+    assert_same(grouped(LONG, **advised_kwargs(str(info.value))),
+                theirs(LONG, aggregation_strategy="first", **advised_kwargs(str(info.value))))
+
+
+def test_stride_errors_advise_what_works(ner_folder, advised_kwargs):
+    """stride without a strategy, and a stride as long as the window: each error's advice, passed as written,
+    works (the reference checks only stride < model_max_length and its tokenizer then panics)."""
+    folder = ner_folder("BertForTokenClassification")  # model_max_length 64: 62 text tokens a window
+    ours = minformers.pipeline("ner", model=str(folder))
+    text = COURSE * 8
+    with pytest.raises(ValueError, match="aggregation_strategy") as info:
+        ours(text, stride=8)
+    assert advised_kwargs(str(info.value)) == {"aggregation_strategy": "simple"}
+    assert ours(text, stride=8, **advised_kwargs(str(info.value))) == \
+        ours(text, stride=8, aggregation_strategy="simple")
+    for stride in (62, 63, 64):
+        with pytest.raises(ValueError, match="stride=61 or less") as info:
+            ours(text, stride=stride, aggregation_strategy="simple")
+        assert ours(text, **advised_kwargs(str(info.value)), aggregation_strategy="simple")
+    assert_same(ours(text, stride=61, aggregation_strategy="simple", ignore_labels=[]),
+                reference(folder)(text, stride=61, aggregation_strategy="simple", ignore_labels=[]))
+
+
+def test_stride_without_tokenizer_limit_uses_model_positions(sharpened_checkpoints, tmp_path):
+    """A tokenizer with no model_max_length (the sentinel) is windowed by the model's max_position_embeddings:
+    the same entities as the reference with the limit written into the tokenizer config."""
+    import json
+    import shutil
+
+    folder = sharpened_checkpoints("BertForTokenClassification", "classifier", "ner", num_labels=len(LABELS),
+                                   id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    no_limit, with_limit = tmp_path / "no_limit", tmp_path / "with_limit"
+    for target, limit in ((no_limit, 10**30), (with_limit, 512)):
+        shutil.copytree(folder, target)
+        config = json.loads((target / "tokenizer_config.json").read_text())
+        config["model_max_length"] = limit
+        (target / "tokenizer_config.json").write_text(json.dumps(config))
+    ours = minformers.pipeline("ner", model=str(no_limit), aggregation_strategy="simple")
+    assert ours.tokenizer.model_max_length > 10**20
+    assert len(ours.tokenizer(LONG)["input_ids"]) > 512
+    assert_same(ours(LONG, stride=100, ignore_labels=[]),
+                reference(with_limit, aggregation_strategy="simple")(LONG, stride=100, ignore_labels=[]))
