@@ -153,6 +153,7 @@ _LAZY: dict[str, str] = {
     "get_constant_schedule_with_warmup": "training",
     "get_polynomial_decay_schedule_with_warmup": "training",
     "get_last_checkpoint": "training",
+    "AdamW": "training",  # old transformers.AdamW, deprecated (see training/optimization.py)
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -40,6 +40,7 @@ _LAZY = {
     "get_polynomial_decay_schedule_with_warmup": "schedulers",
     "get_last_checkpoint": "checkpointing",
     "LengthGroupedSampler": "data",
+    "AdamW": "optimization",
 }
 
 __all__ = sorted(_LAZY)
