@@ -161,6 +161,13 @@ __all__ = sorted(_LAZY) + ["__version__"]
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
+    if module is None and name.startswith("TF") and name[2:] in _LAZY:
+        # The reference imports a placeholder that fails later; we fail at the import, with the fix. An
+        # ImportError (not AttributeError) so `try: from minformers import TFAutoModel except ImportError:` works.
+        torch_name = name[2:]
+        raise ImportError(f"{name} is a TensorFlow class, and minformers is PyTorch-only (by choice): use "
+                          f"{torch_name} instead (`from minformers import {torch_name}`), and return_tensors=\"pt\" "
+                          "where the TensorFlow code had \"tf\"", name=name)
     if module is None:
         raise AttributeError(f"module 'minformers' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

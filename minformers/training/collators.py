@@ -35,7 +35,8 @@ def _to_tensor(values: Any, dtype: torch.dtype | None = None) -> Tensor:
 
 def _check_tensors(return_tensors: str) -> None:
     if return_tensors != "pt":
-        raise ValueError(f"return_tensors={return_tensors!r}: minformers collators return PyTorch tensors ('pt')")
+        raise ValueError(f"return_tensors={return_tensors!r}: minformers is PyTorch-only, its collators return "
+                         "PyTorch tensors: use return_tensors='pt' (the default)")
 
 
 def _rows(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -106,6 +107,9 @@ class DataCollatorWithPadding:
     pad_to_multiple_of: int | None = None
     return_tensors: str = "pt"
 
+    def __post_init__(self) -> None:
+        _check_tensors(self.return_tensors)  # at construction, where the course writes return_tensors="tf"
+
     def __call__(self, features: list[dict[str, Any]] | Mapping[str, list]) -> dict[str, Tensor]:
         _check_tensors(self.return_tensors)
         features = _as_dicts(features)
@@ -130,6 +134,9 @@ class DataCollatorForTokenClassification:
     pad_to_multiple_of: int | None = None
     label_pad_token_id: int = IGNORE_INDEX
     return_tensors: str = "pt"
+
+    def __post_init__(self) -> None:
+        _check_tensors(self.return_tensors)  # at construction, where the course writes return_tensors="tf"
 
     def __call__(self, features: list[dict[str, Any]] | Mapping[str, list]) -> dict[str, Tensor]:
         _check_tensors(self.return_tensors)

@@ -155,3 +155,12 @@ def test_dict_of_lists_with_ragged_columns_is_a_clear_error(toks):
     columns["label"] = columns["label"][:2]
     with pytest.raises(ValueError, match="label"):
         mf.DataCollatorWithPadding(ours)(columns)
+
+
+@pytest.mark.parametrize("cls", ["DataCollatorWithPadding", "DataCollatorForTokenClassification",
+                                 "DataCollatorForLanguageModeling"])
+def test_tensorflow_tensors_are_refused_at_construction(toks, cls):
+    """The course's `DataCollatorWithPadding(tokenizer=tokenizer, return_tensors="tf")`: fail early, say why."""
+    ours, _ = toks
+    with pytest.raises(ValueError, match="PyTorch-only.*return_tensors='pt'"):
+        getattr(mf, cls)(ours, return_tensors="tf")
