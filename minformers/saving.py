@@ -6,6 +6,12 @@ not replace -- a tokenizer saved earlier, a README, training checkpoints. Only w
 everything is written is the temp folder swapped in: with ``renameat2(RENAME_EXCHANGE)``
 on Linux, atomically; elsewhere by two renames. A crash or an exception mid-save
 leaves the previous folder exactly as it was and removes the temp folder.
+
+A target that is a symbolic link to a folder (``latest -> v3``) is written through: the
+link's target is what gets swapped, the link stays. The temp folder's name carries the
+host and process id of its owner (``.NAME.saving-HOST-PID-xxxx``), so when a save was
+killed (SIGKILL, power loss) the next save of the same target removes what it left, and
+never the temp folder of a save still running in another process.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -76,17 +84,93 @@ def _link_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True, copy_function=link, dirs_exist_ok=True)
 
 
+# --- temporaries: ".NAME.KIND-HOST-PID-random", KIND saving (being written), old (being replaced), deleting
+_KINDS = ("saving", "old", "deleting")
+_LEGACY_STALE_SECONDS = 3600  # temp folders named before the owner was recorded: stale after an hour
+
+
+def _owner_tag() -> str:
+    host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def make_temp(folder: Path, name: str, kind: str) -> Path:
+    """A new empty folder ``folder/.NAME.KIND-HOST-PID-xxxx`` (mode 0700) owned by this process."""
+    return Path(tempfile.mkdtemp(dir=folder, prefix=f".{name}.{kind}-{_owner_tag()}-"))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another save of this process (a thread) may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    try:  # a killed child not yet reaped by its parent is a zombie: dead for our purpose
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def is_stale_temporary(entry: Path, names: str = r"[^/]+") -> bool:
+    """Whether `entry` is a temp folder of a save/delete of a target named like `names` (a regex) whose
+    owner is gone: a process of this host that no longer runs, or (names without an owner) older than an hour."""
+    m = re.fullmatch(rf"\.(?:{names})\.({'|'.join(_KINDS)})-(.+)-(\d+)-[a-z0-9_]+", entry.name)
+    if m is not None:
+        host, pid = m.group(2), int(m.group(3))
+        return host == _owner_tag().rsplit("-", 1)[0] and not _pid_alive(pid)
+    if re.fullmatch(rf"\.(?:{names})\.(?:{'|'.join(_KINDS)})-[a-z0-9_]+", entry.name):
+        try:
+            return time.time() - entry.lstat().st_mtime > _LEGACY_STALE_SECONDS
+        except OSError:
+            return False
+    return False
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, names: str) -> list[Path]:
+    """Delete what killed saves left in `folder` for targets whose name matches the regex `names`."""
+    folder = Path(folder)
+    removed = []
+    try:
+        entries = [e for e in folder.iterdir() if e.name.startswith(".")]
+    except OSError:
+        return removed
+    for entry in entries:
+        if is_stale_temporary(entry, names):
+            if entry.is_symlink() or not entry.is_dir():
+                entry.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def remove_folder(folder: str | os.PathLike) -> None:
+    """Delete a folder so that no half-deleted copy is ever visible under its name: rename, then delete."""
+    folder = Path(folder)
+    doomed = make_temp(folder.parent, folder.name, "deleting")
+    os.replace(folder, doomed)  # doomed was an empty folder: replaced atomically
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 @contextmanager
 def atomic_folder(target: str | os.PathLike, replaces: Callable[[str], bool]) -> Iterator[Path]:
     """Yield a temp folder to write into; swap it in for `target` when the block ends without an error.
 
-    Entries of an existing `target` for which ``replaces(name)`` is false are carried over.
+    Entries of an existing `target` for which ``replaces(name)`` is false are carried over. A `target`
+    that is a symlink is written through (its target folder is replaced, the link kept).
     """
     target = Path(target)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))  # `latest -> v3`: save into v3, keep the link
     if target.is_file():
         raise OSError(f"save_pretrained needs a folder, but {target} is a file")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.saving-"))
+    remove_stale_temporaries(target.parent, re.escape(target.name))
+    tmp = make_temp(target.parent, target.name, "saving")
     try:
         if target.is_dir():
             for entry in target.iterdir():
@@ -108,7 +192,7 @@ def atomic_folder(target: str | os.PathLike, replaces: Callable[[str], bool]) ->
         elif _exchange(tmp, target):
             shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous folder
         else:
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+            old = make_temp(target.parent, target.name, "old")
             os.rmdir(old)
             os.replace(target, old)
             os.replace(tmp, target)

@@ -10,24 +10,32 @@
 
 A checkpoint is written into a temporary folder next to it and renamed into place
 (:func:`minformers.saving.atomic_folder`), so a crash or a full disk never leaves a half
-checkpoint, and an existing one is only replaced by a complete one. Every ``.pt``/``.pth``
+checkpoint, and an existing one is only replaced by a complete one; an old one is renamed away
+before it is deleted (:func:`minformers.saving.remove_folder`). What a killed save left is deleted
+by the next one. A folder named ``checkpoint-N`` is *complete* (see :func:`missing_files`) when it
+has ``trainer_state.json``, the model weights (every shard an index names), and the training state
+(``optimizer.pt``, ``scheduler.pt``, ``rng_state.pth``) whole or not at all (``save_only_model``);
+resuming never picks an incomplete one, and warns that it skipped it. Every ``.pt``/``.pth``
 file holds only tensors and plain Python values, so it loads with ``weights_only=True``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
-import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["PREFIX_CHECKPOINT_DIR", "get_last_checkpoint", "load_rng_state", "rotate_checkpoints", "save_rng_state",
-           "sorted_checkpoints"]
+from ..saving import remove_folder
+
+__all__ = ["PREFIX_CHECKPOINT_DIR", "get_last_checkpoint", "load_rng_state", "missing_files", "rotate_checkpoints",
+           "save_rng_state", "sorted_checkpoints"]
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 _CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
@@ -38,21 +46,54 @@ RNG_STATE_NAME = "rng_state.pth"
 TRAINING_ARGS_NAME = "training_args.json"
 
 
-def sorted_checkpoints(output_dir: str | os.PathLike) -> list[Path]:
-    """Complete checkpoints (with a trainer_state.json) in `output_dir`, oldest step first."""
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+_TRAINING_STATE = (OPTIMIZER_NAME, SCHEDULER_NAME, RNG_STATE_NAME)
+
+
+def missing_files(folder: str | os.PathLike) -> list[str]:
+    """What a checkpoint folder lacks to resume from (empty when complete)."""
+    folder = Path(folder)
+    missing = [] if (folder / TRAINER_STATE_NAME).is_file() else [TRAINER_STATE_NAME]
+    index = next((folder / i for i in _INDEXES if (folder / i).is_file()), None)
+    if index is not None:
+        try:
+            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+        except (OSError, ValueError, KeyError, AttributeError):
+            shards = [f"a readable {index.name}"]
+        missing += [s for s in shards if not (folder / s).is_file()]
+    elif not any((folder / w).is_file() for w in _WEIGHTS):
+        missing.append(" or ".join(_WEIGHTS))
+    present = [n for n in _TRAINING_STATE if (folder / n).is_file()]
+    if present:
+        missing += [n for n in _TRAINING_STATE if n not in present]
+    return missing
+
+
+def sorted_checkpoints(output_dir: str | os.PathLike, warn: bool = False) -> list[Path]:
+    """Complete checkpoints in `output_dir`, oldest step first (incomplete ones are skipped, with a warning
+    when `warn`)."""
     folder = Path(output_dir)
     if not folder.is_dir():
         return []
     found = []
     for entry in folder.iterdir():
         m = _CHECKPOINT_RE.match(entry.name)
-        if m and entry.is_dir() and (entry / TRAINER_STATE_NAME).is_file():
-            found.append((int(m.group(1)), entry))
+        if not (m and entry.is_dir()):
+            continue
+        missing = missing_files(entry)
+        if missing:
+            if warn:
+                warnings.warn(f"skipping the incomplete checkpoint {entry} (no {', '.join(missing)}): an interrupted "
+                              "save or deletion left it; delete it", stacklevel=3)
+            continue
+        found.append((int(m.group(1)), entry))
     return [p for _, p in sorted(found)]
 
 
 def get_last_checkpoint(output_dir: str | os.PathLike) -> str | None:
-    checkpoints = sorted_checkpoints(output_dir)
+    """The complete checkpoint of the highest step in `output_dir` (warns about incomplete ones it skips)."""
+    checkpoints = sorted_checkpoints(output_dir, warn=True)
     return str(checkpoints[-1]) if checkpoints else None
 
 
@@ -68,7 +109,7 @@ def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: s
         checkpoints.append(Path(best))
     doomed = checkpoints[: max(0, len(checkpoints) - limit)]
     for folder in doomed:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_folder(folder)  # renamed away first: an interrupted deletion leaves no half checkpoint-N
     return doomed
 
 

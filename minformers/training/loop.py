@@ -210,7 +210,7 @@ def _update_best(trainer: Trainer, metrics: dict[str, float]) -> None:
 # --- checkpoints
 def save_checkpoint(trainer: Trainer) -> str:
     """Write ``output_dir/checkpoint-N`` atomically (rank 0 only), then rotate old ones."""
-    from ..saving import atomic_folder
+    from ..saving import atomic_folder, remove_stale_temporaries
 
     args, state = trainer.args, trainer.state
     target = Path(args.output_dir) / f"{ckpt.PREFIX_CHECKPOINT_DIR}-{state.global_step}"
@@ -218,6 +218,8 @@ def save_checkpoint(trainer: Trainer) -> str:
         state.best_model_checkpoint = str(target)
         trainer._best_pending = False
     if args.should_save:
+        # what killed saves of any checkpoint left (and the model save nested in one: "..checkpoint-N.saving-…")
+        remove_stale_temporaries(args.output_dir, rf"\.?{ckpt.PREFIX_CHECKPOINT_DIR}-\d+(?:\.saving-.+)?")
         try:
             with atomic_folder(target, replaces=lambda name: True) as tmp:
                 trainer.save_model(str(tmp), _internal_call=True)

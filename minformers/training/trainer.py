@@ -334,6 +334,10 @@ class Trainer:
         if resume_from_checkpoint is not None and not os.path.isfile(
                 os.path.join(resume_from_checkpoint, ckpt.TRAINER_STATE_NAME)):
             raise ValueError(f"{resume_from_checkpoint} is not a checkpoint (no {ckpt.TRAINER_STATE_NAME} in it)")
+        if resume_from_checkpoint is not None and ckpt.missing_files(resume_from_checkpoint):
+            raise ValueError(f"the checkpoint {resume_from_checkpoint} is incomplete (no "
+                             f"{', '.join(ckpt.missing_files(resume_from_checkpoint))}); resume from an earlier one, "
+                             f"or pass resume_from_checkpoint=True to pick the last complete one")
         return run_training(self, resume_from_checkpoint, ignore_keys_for_eval)
 
     # --- evaluation
