@@ -3,9 +3,10 @@
 PyTorch's `F.linear` on the CPU calls MKL's sgemm. On the AMD machines this project runs on, MKL
 takes its AVX2 path while oneDNN (also inside PyTorch, as `torch.ops.mkldnn`) uses AVX-512: the same
 fp32 product runs 20-30 % faster, and a decode-step matrix-vector product up to 1.8x faster. oneDNN
-wants the weight in its own layout, so `linear` converts it once and caches it per module (keyed
-on the weight's storage and version, so loading or training new weights invalidates it); that copy
-costs as much memory as the weight itself. Activations can be fused into the same call. (On Intel
+wants the weight in its own layout, so `linear` converts it once and caches it per module; that copy
+costs as much memory as the weight itself. The cache follows every way of changing a weight
+(`param.data = t`, in-place ops, `load_state_dict`, an optimiser step, `model.to(dtype)`, a new
+Parameter): see `_cached` for the key, and `clear_cache` for the one change PyTorch cannot report. Activations can be fused into the same call. (On Intel
 Xeons MKL takes its AVX-512 path too, and the two are about equal for products of many rows; for a
 single row -- a decoding step of one sequence -- MKL's matrix-vector product reads the weights faster
 (20-22 GB/s against oneDNN's 12-19 GB/s for SmolLM2's layer shapes, measured on a 2-core Xeon), so
@@ -56,9 +57,9 @@ def _intel() -> bool:
 
 ENABLED = _available()
 MKL_ROW = _intel()  # single-row products go to MKL (see above)
-# module -> {ids of the fused layers: (weights' identity and version, oneDNN weight, bias)}. Kept outside
-# the modules, so copying, pickling or saving a model never sees it, and dropped with the module.
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# (ids of the layers..., kind...) -> (the tensors' keys, derived value, token, weakrefs); see `_cached`. Kept
+# outside the modules, so copying, pickling or saving a model never sees it; an entry goes with its layers.
+_CACHE: dict[tuple, tuple] = {}
 
 
 def weight_of(layer: nn.Module) -> Tensor:
@@ -83,24 +84,58 @@ def _packed(layers: tuple[nn.Module, ...]) -> tuple[Tensor, Tensor | None] | Non
 
 
 def _cached(layers: tuple[nn.Module, ...], kind: tuple, make: Any) -> Any:
-    """make(layers), cached per module and checked against the weights' identity and version. Called for
-    every product, so checking is kept cheap."""
-    caches = _CACHE.get(layers[0])
-    if caches is None:
-        caches = _CACHE[layers[0]] = {}
-    name = tuple(map(id, layers)) + kind
-    params = [p for la in layers for p in _weight_and_bias(la)]
-    versions = [0 if p is None else p._version for p in params]
-    entry = caches.get(name)
-    if entry is None or entry[1] != versions or any(a is not b for a, b in zip(entry[0], params)):
-        entry = caches[name] = (params, versions, make(layers))
-    return entry[2]
+    """make(layers), cached while the layers and their tensors stay as they were; None if they cannot be
+    followed (inference tensors). Called for every product (every token when decoding), so checking is cheap.
+
+    The key of each tensor (every parameter and buffer of the layers) is the tensor object, its storage
+    object, the address of its data, its version counter, dtype, shape and strides: `param.data = t` (also
+    what `model.to(dtype)`, `.half()` do) changes the storage (even one over the same memory, as two
+    `torch.from_numpy` of one array) or the layout; in-place changes (`with torch.no_grad(): p.mul_(2)`,
+    `load_state_dict`, an optimiser step) move the version; `layer.weight = nn.Parameter(t)` changes the
+    object. The entry holds only weak references to the layers, tensors and storages, and is dropped when
+    any of them is freed, so an object or address reused after a free can never match an old entry (and
+    no memory is held for weights that are gone). Changes PyTorch does not count cannot be seen: in place
+    through `.data` (`p.data.mul_(2)`), or in a NumPy array the weight shares; call `clear_cache` after one.
+    Tensors made under `torch.inference_mode()` have no version counter either, so nothing is cached for
+    them (products are computed from the weights at every call).
+    """
+    name = (*map(id, layers), *kind)
+    try:
+        state = [(id(t), id(t.untyped_storage()), t.data_ptr(), t._version, t.dtype, t.shape, t.stride())
+                 for la in layers for d in (la._parameters, la._buffers) for t in d.values() if t is not None]
+    except RuntimeError:  # an inference tensor: "Inference tensors do not track version counter"
+        return None
+    entry = _CACHE.get(name)
+    if entry is not None and entry[0] == state:
+        return entry[1]
+    n = len(layers)
+    for other, e in list(_CACHE.items()):  # (a copy: callbacks may run in other threads)
+        if other[:n] == name[:n] and e[0] != state:
+            _CACHE.pop(other, None)  # another derivative of the same weights (oneDNN / concatenated), stale
+    token = object()  # this entry's identity, for the callbacks below (which must not hold the entry)
+
+    def forget(_: Any) -> None:  # a layer, tensor or storage of the entry is freed: its address may be reused
+        entry = _CACHE.get(name)
+        if entry is not None and entry[2] is token:
+            _CACHE.pop(name, None)
+
+    tensors = [t for la in layers for d in (la._parameters, la._buffers) for t in d.values() if t is not None]
+    refs = [weakref.ref(x, forget) for x in (*layers, *tensors, *(t.untyped_storage() for t in tensors))]
+    value = make(layers)
+    _CACHE[name] = (state, value, token, refs)
+    return value
 
 
-def _weight_and_bias(layer: nn.Module) -> tuple[Tensor, Tensor | None]:
-    """Read from the module's dicts (parameters, or an Int8Linear's buffers): cheaper than attribute access."""
-    tensors = layer._parameters if "weight" in layer._parameters else layer._buffers
-    return tensors["weight"], tensors.get("bias")
+def clear_cache(module: nn.Module | None = None) -> None:
+    """Forget the converted and concatenated weights cached for `module`'s layers (all, if None).
+
+    Every documented way of changing a weight is followed automatically (see `_cached`); only a change
+    made where PyTorch does not count it (in place through `.data`, as `p.data.copy_(t)`, or in a NumPy array
+    the weight shares) needs this."""
+    ids = None if module is None else {id(m) for m in module.modules()}
+    for name in list(_CACHE):
+        if ids is None or not ids.isdisjoint(i for i in name if isinstance(i, int)):
+            _CACHE.pop(name, None)
 
 
 def _pack(layers: tuple[nn.Module, ...]) -> tuple[Tensor, Tensor | None] | None:
@@ -128,14 +163,14 @@ def linear(x: Tensor, *layers: nn.Module, act: str | None = None) -> Tensor:
     if (ENABLED and x.dtype == torch.float32 and x.is_cpu and torch.is_inference_mode_enabled()
             and not (MKL_ROW and x.numel() <= 2 * x.shape[-1])):
         packed = _packed(layers)
-        if packed is not None:
+        if packed:
             return torch.ops.mkldnn._linear_pointwise(x, packed[0], packed[1], post, [], algorithm)
     if len(layers) == 1:
         y = F.linear(x, weight_of(layers[0]), layers[0].bias)
-    elif torch.is_inference_mode_enabled():  # the weights side by side, concatenated once and cached
-        y = F.linear(x, *_cached(layers, ("cat",), _concatenated))
-    else:  # one product with the weights side by side (cheaper than concatenating the outputs)
-        y = F.linear(x, *_concatenated(layers))
+    else:  # one product with the weights side by side (cheaper than concatenating the outputs); under
+        # inference_mode concatenated once and cached
+        cat = _cached(layers, ("cat",), _concatenated) if torch.is_inference_mode_enabled() else None
+        y = F.linear(x, *(cat or _concatenated(layers)))
     return y if fn is None else fn(y)
 
 
@@ -189,8 +224,8 @@ class Int8Linear(nn.Module):
         """act(x W^T + b) for int8 layers side by side (outputs concatenated; weights concatenated once)."""
         if x.dtype != torch.bfloat16:
             raise TypeError(f"int8 layers take bfloat16 inputs, got {x.dtype}; quantize_int8 converts the model")
-        w, scale, bias = _cached(layers, ("int8",), _int8_concatenated) if len(layers) > 1 else (
-            layers[0].weight, layers[0].scale, layers[0].bias)
+        w, scale, bias = (_cached(layers, ("int8",), _int8_concatenated) or _int8_concatenated(layers)
+                          if len(layers) > 1 else (layers[0].weight, layers[0].scale, layers[0].bias))
         y = torch._weight_int8pack_mm(x.reshape(-1, x.shape[-1]), w, scale).view(*x.shape[:-1], w.shape[0])
         if bias is not None:
             y = y + bias

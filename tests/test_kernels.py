@@ -143,3 +143,193 @@ def test_from_pretrained_quantization_config(tmp_path):
     assert isinstance(model.lm_head, kernels.Int8Linear)
     with pytest.raises(ValueError, match="int8_weight_only"):
         minformers.AutoModelForCausalLM.from_pretrained(folder, quantization_config={"load_in_8bit": True})
+
+
+# --- cached derivatives of weights (oneDNN layouts, concatenations, int8 groups) follow every change ---
+class QKV(nn.Module):
+    """Three layers fused the way attention's query, key and value are."""
+
+    def __init__(self, seed: int = 5) -> None:
+        super().__init__()
+        self.q, self.k, self.v = layers(seed)
+
+    def forward(self, x):
+        return kernels.linear(x, self.q, self.k, self.v)
+
+
+def _swap_data(block, x):  # the issue's way: a new tensor through .data
+    block.k.weight.data = torch.randn_like(block.k.weight)
+
+
+def _in_place(block, x):
+    with torch.no_grad():
+        block.k.weight.mul_(2)
+        block.v.bias.add_(1)
+
+
+def _load_state_dict(block, x):
+    block.load_state_dict(QKV(seed=9).state_dict())
+
+
+def _optimizer_step(block, x):
+    optimizer = torch.optim.AdamW(block.parameters(), lr=0.1)
+    block(x).square().sum().backward()  # outside inference_mode: the autograd path
+    optimizer.step()
+
+
+def _half_then_float(block, x):  # new storages; values rounded to fp16
+    block.half()
+    block.float()
+
+
+def _new_parameter(block, x):
+    block.k.weight = nn.Parameter(torch.randn_like(block.k.weight))
+
+
+CHANGES = {"param.data": _swap_data, "in_place": _in_place, "load_state_dict": _load_state_dict,
+           "optimizer_step": _optimizer_step, "half_then_float": _half_then_float,
+           "to_double": lambda block, x: block.to(torch.float64),
+           "bfloat16": lambda block, x: block.bfloat16(), "new_parameter": _new_parameter}
+
+
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "concatenated"])
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_cached_weights_follow_every_change(monkeypatch, onednn, change):
+    """After a first call has cached the fused weights, any way of changing a weight gives the new answer,
+    the same as a fresh product of the layers (issue 13: `param.data = t` kept the old weights)."""
+    monkeypatch.setattr(kernels, "ENABLED", kernels.ENABLED and onednn)
+    monkeypatch.setattr(kernels, "MKL_ROW", False)
+    block = QKV()
+    x = torch.randn(2, 5, 48)
+    with torch.inference_mode():
+        before = block(x)
+    CHANGES[change](block, x)
+    dtype = block.q.weight.dtype
+    x = x.to(dtype)
+    with torch.inference_mode():
+        after = block(x)
+    with torch.no_grad():
+        fresh = separate(x, (block.q, block.k, block.v))
+    assert not torch.equal(before.to(dtype), fresh)  # the change is real
+    tolerance = {} if dtype == torch.bfloat16 else {"atol": 1e-5, "rtol": 1e-5}
+    torch.testing.assert_close(after, fresh, **tolerance)
+
+
+def test_cached_weights_follow_a_new_storage_over_the_same_memory():
+    """Two `torch.from_numpy` of one array: the same address, a different storage -- not a cache hit."""
+    array = torch.randn(24, 48).numpy()
+    block = QKV()
+    block.k.weight.data = torch.from_numpy(array)
+    x = torch.randn(1, 4, 48)
+    with torch.inference_mode():
+        block(x)
+    array *= 2  # NumPy's write is invisible to PyTorch; assigning the array again is how a user says so
+    block.k.weight.data = torch.from_numpy(array)
+    with torch.inference_mode():
+        after = block(x)
+    torch.testing.assert_close(after, separate(x, (block.q, block.k, block.v)), atol=1e-5, rtol=1e-5)
+
+
+def test_clear_cache_after_a_change_pytorch_cannot_see():
+    block = QKV()
+    x = torch.randn(1, 4, 48)
+    with torch.inference_mode():
+        block(x)
+    block.k.weight.data.mul_(2)  # through .data: PyTorch's version counter does not move
+    kernels.clear_cache(block)
+    with torch.inference_mode():
+        after = block(x)
+    torch.testing.assert_close(after, separate(x, (block.q, block.k, block.v)), atol=1e-5, rtol=1e-5)
+
+
+def test_stale_copies_are_freed_with_the_weights():
+    """`model.half()` after an fp32 call: the fp32 oneDNN copies (as big as the weights) are dropped at once,
+    not kept for as long as the model lives."""
+    import gc
+    import weakref
+
+    block = QKV()
+    with torch.inference_mode():
+        block(torch.randn(1, 4, 48))
+        packed = kernels._packed((block.q, block.k, block.v))
+    if packed is None:
+        pytest.skip("oneDNN is not available in this PyTorch: nothing is converted")
+    copy = weakref.ref(packed[0])
+    del packed
+    block.half()
+    gc.collect()
+    assert copy() is None
+
+
+def test_layers_made_under_inference_mode():
+    """Inference tensors have no version counter: nothing is cached, the products stay right (they raised)."""
+    with torch.inference_mode():
+        group = layers(6)
+        x = torch.randn(2, 3, 48)
+        first = kernels.linear(x, *group)
+        group[1].weight.mul_(2)  # allowed on inference tensors, inside inference_mode
+        second = kernels.linear(x, *group)
+        fresh = separate(x, group)
+    torch.testing.assert_close(second, fresh, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(first, second)
+
+
+@pytest.mark.parametrize("change", ["scale_buffer", "scale_in_place", "weight.data"])
+def test_int8_cached_concatenation_follows_changes(change):
+    group = tuple(kernels.Int8Linear.from_linear(la) for la in layers(4))
+    x = torch.randn(2, 3, 48).bfloat16()
+    before = kernels.linear(x, *group)
+    if change == "scale_buffer":
+        group[1].scale = group[1].scale * 2
+    elif change == "scale_in_place":
+        group[1].scale.mul_(2)
+    else:
+        group[2].weight.data = -group[2].weight
+    after = kernels.linear(x, *group)
+    fresh = torch.cat([la(x) for la in group], dim=-1)  # one layer at a time: its own buffers, never cached
+    assert not torch.equal(before, fresh)
+    torch.testing.assert_close(after, fresh)
+
+
+def tiny_pair(tmp_path, arch: str):
+    """(ours, the reference) loaded from one tiny random checkpoint made by the reference."""
+    torch.manual_seed(0)
+    if arch == "llama":
+        tiny_llama(tmp_path)
+        return (minformers.AutoModelForCausalLM.from_pretrained(tmp_path / "tiny"),
+                transformers.LlamaForCausalLM.from_pretrained(tmp_path / "tiny").eval())
+    config = transformers.GPT2Config(vocab_size=99, n_positions=64, n_embd=64, n_layer=2, n_head=4,
+                                     bos_token_id=1, eos_token_id=2)
+    transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path / "gpt2")
+    return (minformers.AutoModelForCausalLM.from_pretrained(tmp_path / "gpt2"),
+            transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "gpt2").eval())
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+@pytest.mark.parametrize("change", ["param.data", "half_then_float", "in_place"])
+def test_model_fast_path_follows_weight_changes(tmp_path, arch, change):
+    """Fused QKV / gate-up, GPT-2's Conv1D and the tied lm_head, after generating once: the same logits and
+    tokens as the reference given the same new weights."""
+    ours, theirs = tiny_pair(tmp_path, arch)
+    ids = torch.randint(3, 99, (2, 7), generator=torch.Generator().manual_seed(1))
+    ours.generate(ids[:1], max_new_tokens=3, do_sample=False)  # fills the caches
+    torch.manual_seed(2)
+    for model in (ours, theirs):
+        if change == "half_then_float":
+            model.half().float()
+    for name, p in ours.named_parameters():
+        q = theirs.get_parameter(name)
+        if change == "param.data":
+            new = torch.randn_like(p) * 0.2
+            p.data, q.data = new, new.clone()
+        elif change == "in_place":
+            with torch.no_grad():
+                p.mul_(1.5)
+                q.mul_(1.5)
+    with torch.inference_mode():
+        got = ours(ids).logits
+    with torch.no_grad():
+        want = theirs(ids).logits
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    new_ours = ours.generate(ids[:1], max_new_tokens=6, min_new_tokens=6, do_sample=False)
+    assert torch.equal(new_ours, theirs.generate(ids[:1], max_new_tokens=6, min_new_tokens=6, do_sample=False))

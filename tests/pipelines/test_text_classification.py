@@ -108,3 +108,28 @@ def test_bad_input(tiny_checkpoints, rotten_tomatoes_texts):
         minformers.pipeline("text-clasification", model=str(folder))
     for empty in ["", "   "]:
         assert pipe(empty)[0]["label"] in ("LABEL_0", "LABEL_1")
+
+
+@pytest.mark.parametrize("arch", ["BertForSequenceClassification", "DistilBertForSequenceClassification"])
+def test_weights_replaced_after_a_first_call(sharpened_checkpoints, rotten_tomatoes_texts, arch):
+    """Issue 13: after one call, `param.data = new` on the query weights left the pipeline answering with the
+    old (cached, fused) weights. It must answer as the reference does with the same new weights."""
+    import torch
+
+    head = "classifier"
+    folder = sharpened_checkpoints(arch, head, "weights_replaced", num_labels=3, id2label=LABELS3,
+                                   label2id={v: k for k, v in LABELS3.items()})
+    ours = minformers.pipeline("sentiment-analysis", model=str(folder), top_k=None)
+    theirs = reference_pipeline(folder, top_k=None)
+    texts = COURSE + rotten_tomatoes_texts[1200:1206]
+    before = ours(texts)
+    assert_same(before, theirs(texts))
+    torch.manual_seed(3)
+    for name, p in ours.model.named_parameters():
+        if name.endswith(("query.weight", "q_lin.weight")):
+            new = torch.randn_like(p) * 4
+            p.data = new
+            theirs.model.get_parameter(name).data = new.clone()
+    after = ours(texts)
+    assert_same(after, theirs(texts))
+    assert after != before  # the change is visible
