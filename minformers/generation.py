@@ -269,16 +269,8 @@ class GenerationMixin:
             cfg.max_length = T0 + cfg.max_length if ctx is None else min(T0 + cfg.max_length, ctx)
         if cfg.min_new_tokens is not None:  # min_new_tokens overrides min_length (the reference)
             cfg.min_length = T0 + cfg.min_new_tokens
-        if not is_enc_dec and ctx is not None:
-            if T0 > ctx:
-                raise ValueError(f"The prompt is {T0} tokens long, but this model's context holds {ctx} "
-                                 "(max_position_embeddings). Truncate the prompt, e.g. tokenizer(..., truncation=True, "
-                                 f"max_length={ctx}).")
-            if cfg.max_length > ctx:
-                if self._absolute_positions:
-                    raise ValueError(f"The prompt ({T0} tokens) plus the new tokens ({cfg.max_length - T0}) exceed "
-                                     f"this model's context of {ctx} tokens; ask for fewer new tokens.")
-                logger.warning("Generating up to %d tokens, beyond the model's context of %d", cfg.max_length, ctx)
+        if ctx is not None:
+            _check_context(cfg.max_length, T0, ctx, is_enc_dec, self._absolute_positions or is_enc_dec)
         if cfg.max_length <= T0:
             if cfg.max_new_tokens is None:
                 logger.warning("Input length %d is >= max_length %d: nothing to generate (set max_new_tokens)",
@@ -299,6 +291,27 @@ class GenerationMixin:
         if cfg.num_beams > 1:
             return _beam_search(stepper, ids, cfg, processors, eos, stop_strings)
         return _sample(stepper, ids, cfg, processors, eos, stop_strings, streamer)
+
+
+def _check_context(max_length: int, T0: int, ctx: int, is_enc_dec: bool, absolute: bool) -> None:
+    """Refuse, before any work, a generation whose positions the model cannot embed.
+
+    The model sees positions 0 .. max_length - 2 only: the last new token is returned, never fed back. So
+    max_length may be ctx + 1 (a 256-position GPT-2 continues a 1-token prompt by 256 tokens, as the
+    reference). For an encoder-decoder, max_length counts the decoder's start token (the encoder's input is
+    checked by the encoder); its decoder position tables (BART's learned, Marian's sinusoidal) are as long.
+    """
+    if not is_enc_dec and T0 > ctx:
+        raise ValueError(f"The prompt is {T0} tokens long, but this model's context holds {ctx} "
+                         "(max_position_embeddings). Truncate the prompt, e.g. tokenizer(..., truncation=True, "
+                         f"max_length={ctx}).")
+    if max_length - 1 > ctx:
+        what = (f"The decoder's start plus the new tokens ({max_length - 1} positions fed to the decoder)" if is_enc_dec
+                else f"The prompt ({T0} tokens) plus the new tokens ({max_length - T0})")
+        if absolute:
+            raise ValueError(f"{what} exceed this model's context of {ctx} positions (the last new token is never "
+                             f"fed back, so at most {ctx + 1 - T0} new tokens fit); ask for fewer new tokens.")
+        logger.warning("Generating up to %d tokens, beyond the model's context of %d", max_length, ctx)
 
 
 def _default_mask(ids: Tensor, pad: int | None, eos: list[int]) -> Tensor | None:

@@ -235,3 +235,40 @@ def test_random_settings_match_reference(models, name):
         s = random_settings(rng)
         expected, got = both(models, name, ids, attention_mask=mask, seed=case, **s)
         assert torch.equal(got, expected), f"case {case} {s}:\nreference:\n{expected}\nours:\n{got}"
+
+
+# ---- the context: the last new token is never fed back, so max_length may be the context + 1 --------------
+@pytest.mark.parametrize("num_beams", [1, 2])
+def test_learned_positions_fill_the_whole_context(models, num_beams):
+    """GPT-2 (n_positions=40) continues a 1-token prompt by 40 tokens, a 5-token one by 36, as the reference;
+    one more is refused early and clearly (the reference fails with an IndexError inside the model)."""
+    for T0 in (1, 5):
+        ids = prompts(B=1, T=T0)[0]
+        expected, got = both(models, "gpt2", ids, max_new_tokens=41 - T0, num_beams=num_beams, eos_token_id=None)
+        assert expected.shape[1] == 41
+        assert_same(expected, got)
+        with pytest.raises(ValueError, match=f"context of 40 positions.*at most {41 - T0} new tokens fit"):
+            models["gpt2"][1].generate(ids, max_new_tokens=42 - T0, num_beams=num_beams, eos_token_id=None)
+
+
+def test_encoder_decoder_positions_fill_the_whole_table(models):
+    """BART's decoder (64 positions) makes 64 new tokens after its start token, as the reference; 65 are refused
+    before any work (the reference fails with an IndexError)."""
+    ids, mask = prompts(B=1, pad=1)
+    expected, got = both(models, "bart", ids, attention_mask=mask, max_new_tokens=64, min_new_tokens=64)
+    assert expected.shape[1] == 65
+    assert_same(expected, got)
+    with pytest.raises(ValueError, match="context of 64 positions"):
+        models["bart"][1].generate(ids, attention_mask=mask, max_new_tokens=65)
+
+
+def test_rope_model_does_not_warn_within_the_context(models, caplog):
+    """Llama (64 positions): 65 ids use positions 0..63 only; no 'beyond the context' warning, the same ids."""
+    ids = prompts(B=1, T=1)[0]
+    with caplog.at_level("WARNING", logger="minformers.generation"):
+        expected, got = both(models, "llama", ids, max_new_tokens=64, eos_token_id=None)
+    assert_same(expected, got)
+    assert not [r for r in caplog.records if "beyond" in r.getMessage()]
+    with caplog.at_level("WARNING", logger="minformers.generation"):
+        models["llama"][1].generate(ids, max_new_tokens=65, eos_token_id=None)
+    assert [r for r in caplog.records if "beyond the model's context" in r.getMessage()]

@@ -238,3 +238,41 @@ def test_default_pipeline_is_smollm2_offline(smollm2_reference, monkeypatch, cap
         warnings.simplefilter("ignore")
         assert generator(chat, max_new_tokens=8, do_sample=False) == \
             smollm2_reference(chat, max_new_tokens=8, do_sample=False)
+
+
+# ---- the context: a prompt plus new tokens may fill n_positions + 1 ids (the last is never fed back) -------
+@pytest.fixture(scope="module")
+def gpt2_256(tmp_path_factory, gpt2_vocab_dir):
+    """A tiny random GPT-2 with 256 positions and GPT-2's vocabulary, saved with its tokenizer."""
+    tok = transformers.GPT2TokenizerFast.from_pretrained(gpt2_vocab_dir)
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        vocab_size=len(tok), n_embd=16, n_layer=2, n_head=2, n_positions=256)).eval()
+    folder = tmp_path_factory.mktemp("gpt2_256")
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_default_settings_fill_a_256_position_gpt2(gpt2_256):
+    """A 1-token prompt with the default max_new_tokens=256 gives 257 ids, the reference's ids."""
+    ref = reference_pipeline(gpt2_256)
+    ours = pipeline("text-generation", model=str(gpt2_256), tokenizer=transformers.AutoTokenizer.from_pretrained(
+        gpt2_256))
+    got = ours("hi", do_sample=False, return_tensors=True)
+    assert len(got[0]["generated_token_ids"]) == 257
+    assert got == [{k: list(v) for k, v in r.items()} for r in ref("hi", do_sample=False, return_tensors=True)]
+
+
+def test_cli_text_generation_with_default_settings(gpt2_256):
+    """`python -m minformers text-generation --model <256-position gpt2> hi` works with its defaults."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "minformers", "text-generation", "--model", str(gpt2_256), "hi"],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    answer = json.loads(run.stdout)
+    assert json.dumps(answer).count("generated_text") == 1 and "hi" in json.dumps(answer)
