@@ -69,11 +69,14 @@ class GPT2Config(PretrainedConfig):
 # B batch, T new tokens, P tokens already cached, S = P + T keys, nh query heads, nkv key/value heads, hs head size
 
 def decoder_mask(attention_mask: Tensor | None, T: int, P: int, dtype: torch.dtype) -> tuple[Tensor | None, bool]:
-    """The attention mask of T new tokens over S = P + T keys: returns (additive mask, is_causal).
+    """The attention mask of T new tokens over S = P + T keys: returns (boolean mask, is_causal).
 
     Without padding the mask is not materialised: ``is_causal`` for a prompt, nothing for one new token
-    (it may see every key). Otherwise (B, 1, T, S): 0 where allowed (causal and not padding), dtype-min
-    elsewhere — additive, so a fully padded row stays finite, as in the reference.
+    (it may see every key). Otherwise (B, 1, T, S), True where allowed (causal and not padding). Boolean,
+    as the reference's SDPA mask (transformers.masking_utils.sdpa_mask): a query that may see no key at
+    all -- a left-padded prompt's padding when pad == bos, an all-zero mask row -- gets a zero attention
+    output (SDPA's rule since torch 2.5), not uniform weights over the padding; ``decoder_attention``
+    follows the same rule when it writes the softmax out. ``dtype`` is unused (kept for callers).
     """
     S = P + T
     if attention_mask is not None:
@@ -92,13 +95,13 @@ def decoder_mask(attention_mask: Tensor | None, T: int, P: int, dtype: torch.dty
     allowed = allowed[None, None]  # (1, 1, T, S)
     if attention_mask is not None:
         allowed = allowed & attention_mask[:, None, None, :].bool().to(allowed.device)  # (B, 1, T, S)
-    mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
-    return mask.masked_fill_(~allowed, torch.finfo(dtype).min), False
+    return allowed, False
 
 
 def decoder_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, scale: float,
                       dropout_p: float, need_weights: bool) -> tuple[Tensor, Tensor | None]:
-    """softmax(q k^T * scale + mask) v with grouped keys: q (B, nh, T, hs), k/v (B, nkv, S, hs) -> (B, nh, T, hs).
+    """softmax(q k^T * scale, over the keys ``mask`` allows) v with grouped keys: q (B, nh, T, hs), k/v (B, nkv, S, hs)
+    -> (B, nh, T, hs). ``mask`` is ``decoder_mask``'s boolean (B, 1, T, S) or None.
 
     One new token and no per-query mask: the query heads of a group are folded into the token axis,
     (B, nkv, g, hs), so the cached keys/values are used in place (no repeat). Otherwise SDPA (GQA aware).
@@ -115,8 +118,10 @@ def decoder_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_c
             causal = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(S - T)
             scores = scores.masked_fill(~causal, torch.finfo(scores.dtype).min)
         elif mask is not None:
-            scores = scores + mask
-        probs = scores.softmax(dim=-1)
+            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # finite: no NaN gradients
+        probs = scores.softmax(dim=-1)  # (B, nh, T, S)
+        if mask is not None:  # a query that sees no key: zero weights, as SDPA gives
+            probs = probs.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
         return F.dropout(probs, p=dropout_p) @ v, probs
     if T == 1 and g > 1 and not dropout_p:
         y = F.scaled_dot_product_attention(q.view(B, nkv, g, hs), k, v, attn_mask=mask, scale=scale)  # (B, nkv, g, hs)
