@@ -42,6 +42,25 @@ def pop_hub_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return hub
 
 
+# the transformers release whose config.json format we write (the "transformers_version" key, which the
+# reference reads to pick legacy behaviours): the version minformers is tested against
+TRANSFORMERS_VERSION = "4.57.6"
+
+# keys every reference config has (transformers.PretrainedConfig().to_dict()) that are not fields of ours,
+# with the reference's defaults: a config that holds one (read from a config.json) hides it in its diff
+# when it has the default value, as the reference does
+_REFERENCE_ONLY_BASE_DEFAULTS: dict[str, Any] = {
+    "dtype": None, "cross_attention_hidden_size": None, "tie_encoder_decoder": False, "max_length": 20,
+    "min_length": 0, "do_sample": False, "early_stopping": False, "num_beams": 1, "temperature": 1.0, "top_k": 50,
+    "top_p": 1.0, "typical_p": 1.0, "repetition_penalty": 1.0, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None, "num_return_sequences": 1, "output_scores": False,
+    "return_dict_in_generate": False, "forced_bos_token_id": None, "forced_eos_token_id": None,
+    "remove_invalid_values": False, "exponential_decay_length_penalty": None, "suppress_tokens": None,
+    "begin_suppress_tokens": None, "num_beam_groups": 1, "diversity_penalty": 0.0, "tf_legacy_loss": False,
+    "use_bfloat16": False,
+}
+
+
 def _jsonable(value: Any) -> Any:
     """torch.dtype -> "float32" (configs store names, not objects); everything else unchanged."""
     if type(value).__module__ == "torch" and type(value).__name__ == "dtype":
@@ -57,6 +76,9 @@ class PretrainedConfig:
     attribute_map: ClassVar[dict[str, str]] = {}
     _fields: ClassVar[dict[str, Any]] = {}  # field -> default, filled in by __init_subclass__
     _own_fields: ClassVar[list[str]] = []  # this class's fields, in order (for positional arguments)
+    # inherited fields this class does not have (the reference's config has no such key): not stored,
+    # not written; a value passed anyway is kept like any unknown key
+    _dropped_fields: ClassVar[tuple[str, ...]] = ()
 
     # --- fields every model has (the reference's PretrainedConfig keys that matter to us) ---
     return_dict: bool = True
@@ -154,25 +176,38 @@ class PretrainedConfig:
 
     # --- dict / JSON ---
     def to_dict(self) -> dict[str, Any]:
-        """Every field and every unknown key, plus ``model_type`` (what config.json holds)."""
+        """Every field and every unknown key, plus ``model_type`` and ``transformers_version`` (what config.json
+        holds; the version is always the one we write, as the reference writes its own)."""
         out = {k: copy.deepcopy(_jsonable(v)) for k, v in self.__dict__.items() if not k.startswith("_")}
         if self.model_type:
             out["model_type"] = self.model_type
+        out["transformers_version"] = TRANSFORMERS_VERSION
         return out
 
     def to_diff_dict(self) -> dict[str, Any]:
-        """Only what differs from the class defaults (plus model_type)."""
-        default = type(self)().to_dict()
-        out = {k: v for k, v in self.to_dict().items() if k not in default or default[k] != v}
-        if self.model_type:
-            out["model_type"] = self.model_type
+        """The readable part of :meth:`to_dict`, by the reference's rule (``PretrainedConfig.to_diff_dict``).
+
+        A key common to every config (a base field such as ``return_dict``, or a reference base key such
+        as ``max_length``) is dropped when it has both the base default and this class's default; every
+        model-specific key is kept (``hidden_size`` even at its default), and so are ``model_type`` and
+        ``transformers_version``. ``print(config)`` shows this.
+        """
+        base = {**_REFERENCE_ONLY_BASE_DEFAULTS, **PretrainedConfig().to_dict()}
+        own = type(self)().to_dict()
+        out = {}
+        for key, value in self.to_dict().items():
+            if (key not in base or key in ("transformers_version", "vocab_file") or value != base[key]
+                    or value != own.get(key, value)):
+                out[key] = value
         return out
 
-    def to_json_string(self, use_diff: bool = False) -> str:
+    def to_json_string(self, use_diff: bool = True) -> str:
+        """JSON of :meth:`to_diff_dict` (the default, as the reference's) or, with ``use_diff=False``, of
+        :meth:`to_dict`; keys sorted, two-space indent, a final newline."""
         data = self.to_diff_dict() if use_diff else self.to_dict()
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
-    def to_json_file(self, path: str | os.PathLike, use_diff: bool = False) -> None:
+    def to_json_file(self, path: str | os.PathLike, use_diff: bool = True) -> None:
         _atomic_write_text(Path(path), self.to_json_string(use_diff))
 
     def update(self, values: dict[str, Any]) -> None:
@@ -236,7 +271,7 @@ class PretrainedConfig:
         if folder.is_file():
             raise OSError(f"save_pretrained needs a folder, but {folder} is a file")
         folder.mkdir(parents=True, exist_ok=True)
-        self.to_json_file(folder / CONFIG_NAME)
+        self.to_json_file(folder / CONFIG_NAME, use_diff=False)  # the full config: every key, explicit
 
     # --- misc ---
     def __eq__(self, other: object) -> bool:
@@ -245,6 +280,7 @@ class PretrainedConfig:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        """``BertConfig {...}``: the class name and the JSON of :meth:`to_diff_dict`, as the reference prints."""
         return f"{type(self).__name__} {self.to_json_string()}"
 
 
@@ -261,6 +297,8 @@ def _collect_fields(cls: type) -> tuple[dict[str, Any], list[str]]:
             fields[name] = klass.__dict__[name]
             if klass is cls:
                 own.append(name)
+    for name in getattr(cls, "_dropped_fields", ()):
+        fields.pop(name, None)
     return fields, own
 
 

@@ -125,3 +125,34 @@ def test_importing_a_config_does_not_import_torch():
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert minformers.PretrainedConfig is PretrainedConfig
+
+
+REPR_CONFIGS = ["BertConfig", "DistilBertConfig", "RobertaConfig", "XLMRobertaConfig", "GPT2Config", "LlamaConfig",
+                "BartConfig", "T5Config", "MarianConfig"]
+REPR_KWARGS = [
+    {},
+    {"num_labels": 3},
+    {"hidden_act": "relu", "pad_token_id": 5, "output_hidden_states": True, "my_key": [1, 2]},
+    {"id2label": {0: "NEG", 1: "POS"}, "label2id": {"NEG": 0, "POS": 1}, "tie_word_embeddings": False},
+    {"max_length": 20, "num_beams": 4, "is_decoder": True},  # reference base keys: the default hidden, not 4
+]
+
+
+@pytest.mark.parametrize("name", REPR_CONFIGS)
+def test_repr_prints_what_the_reference_prints(name, tmp_path):
+    """print(config): the class name and the JSON of the keys that differ from the defaults (every model key,
+    model_type, transformers_version), byte for byte the reference's; to_dict and config.json stay full."""
+    for kwargs in REPR_KWARGS:
+        ours, theirs = getattr(minformers, name)(**kwargs), getattr(transformers, name)(**kwargs)
+        assert repr(ours) == repr(theirs), kwargs
+        assert ours.to_json_string() == theirs.to_json_string()
+        assert json.dumps(ours.to_diff_dict(), sort_keys=True) == json.dumps(theirs.to_diff_dict(), sort_keys=True)
+    getattr(transformers, name)(num_labels=3, vocab_size=123).save_pretrained(tmp_path)
+    loaded = getattr(minformers, name).from_pretrained(tmp_path)
+    assert repr(loaded) == repr(getattr(transformers, name).from_pretrained(tmp_path))
+    full = getattr(minformers, name)()
+    assert "return_dict" not in full.to_diff_dict() and full.to_dict()["return_dict"] is True
+    assert set(getattr(transformers, name)().to_dict()) - {"dtype"} >= set(full.to_dict())  # no key of our own
+    full.save_pretrained(tmp_path)
+    written = json.loads((tmp_path / "config.json").read_text())
+    assert written == json.loads(full.to_json_string(use_diff=False)) and "return_dict" in written

@@ -43,6 +43,7 @@ class MarianConfig(BartConfig):
     decoder_start_token_id: int | None = 58100  # the pad token starts every translation
     forced_eos_token_id: int | None = 0
     _default_num_labels: ClassVar[int | None] = None  # the reference's MarianConfig() has 2 labels
+    _dropped_fields: ClassVar[tuple[str, ...]] = ("classifier_dropout",)  # no Marian classification head
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
