@@ -246,13 +246,15 @@ class GenerationMixin:
                                                      return_dict=True)
             B = encoder_outputs.last_hidden_state.shape[0]
             ids = model_kwargs.pop("decoder_input_ids", None)
+            start = cfg.decoder_start_token_id
+            start = start if start is not None else getattr(self.config, "decoder_start_token_id", None)
+            start = start if start is not None else cfg.bos_token_id
+            if start is None and ids is None:
+                raise ValueError("decoder_start_token_id (or bos_token_id) must be set to generate")
             if ids is None:
-                start = cfg.decoder_start_token_id
-                start = start if start is not None else getattr(self.config, "decoder_start_token_id", None)
-                start = start if start is not None else cfg.bos_token_id
-                if start is None:
-                    raise ValueError("decoder_start_token_id (or bos_token_id) must be set to generate")
                 ids = torch.full((B, 1), start, dtype=torch.long)
+            elif start is not None and bool((ids[:, 0] != start).all()):  # the reference puts the start in front
+                ids = torch.cat([torch.full((ids.shape[0], 1), start, dtype=torch.long, device=ids.device), ids], 1)
         else:
             ids = inputs
             if attention_mask is None:
@@ -263,6 +265,10 @@ class GenerationMixin:
         # --- lengths ---
         ctx = getattr(self.config, "max_position_embeddings", None)
         if cfg.max_new_tokens is not None:
+            if not default_max_length:  # the reference's warning: both were asked for
+                logger.warning("Both max_new_tokens (=%d) and max_length (=%d) are set; max_new_tokens takes "
+                               "precedence (max_length counts the prompt too: pass only one of them).",
+                               cfg.max_new_tokens, cfg.max_length)
             cfg.max_length = T0 + cfg.max_new_tokens
         elif default_max_length and cfg.max_length == GenerationConfig._defaults["max_length"]:
             # not asked for: 20 new tokens (as the reference), within the context when the model has one
@@ -271,11 +277,11 @@ class GenerationMixin:
             cfg.min_length = T0 + cfg.min_new_tokens
         if ctx is not None:
             _check_context(cfg.max_length, T0, ctx, is_enc_dec, self._absolute_positions or is_enc_dec)
-        if cfg.max_length <= T0:
-            if cfg.max_new_tokens is None:
-                logger.warning("Input length %d is >= max_length %d: nothing to generate (set max_new_tokens)",
-                               T0, cfg.max_length)
-            return ids if not cfg.return_dict_in_generate else GenerateOutput(sequences=ids)
+        if cfg.max_length <= T0:  # only without max_new_tokens; the reference raises too
+            what = "decoder_input_ids" if is_enc_dec else "prompt"
+            raise ValueError(f"The {what} is {T0} tokens long and max_length (the total length, {what} included) is "
+                             f"{cfg.max_length}: nothing is left to generate. Pass max_new_tokens=N to ask for N new "
+                             "tokens whatever the prompt's length, or a larger max_length.")
 
         processors = build_processors(cfg, eos, T0)
         expand = cfg.num_beams if cfg.num_beams > 1 else cfg.num_return_sequences

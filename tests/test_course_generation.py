@@ -127,3 +127,22 @@ def test_translation(tiny_bart):
     translator = pipeline("translation", model=str(folder), tokenizer=_tokenizer(folder, tok))
     out = translator("Ce cours est produit par Hugging Face.", max_new_tokens=8)
     assert len(out) == 1 and isinstance(out[0]["translation_text"], str)
+
+
+def test_summarization_max_length_is_honoured_without_a_model_default(tiny_bart):
+    """"You can specify max_length": with a model whose generation config sets no max_length, the call's
+    max_length (the summary's total length) wins over the pipeline's default max_new_tokens=256 (which the
+    reference lets win); the same ids as the reference with that default switched off."""
+    import minformers
+
+    folder, tok = tiny_bart
+    ours_model = minformers.AutoModelForSeq2SeqLM.from_pretrained(folder)
+    ref_model = transformers.AutoModelForSeq2SeqLM.from_pretrained(folder)
+    for model in (ours_model, ref_model):  # no max_length of the model's own, and no minimum
+        model.generation_config.max_length, model.generation_config.min_length = 20, 0
+    summarizer = pipeline("summarization", model=ours_model, tokenizer=tok)
+    ref = transformers.pipeline("summarization", model=ref_model, tokenizer=tok)
+    got = summarizer(ARTICLE, max_length=12, return_tensors=True)
+    assert len(got[0]["summary_token_ids"]) <= 12
+    assert got == [{k: list(v) for k, v in r.items()} for r in ref(ARTICLE, max_length=12, max_new_tokens=None,
+                                                                   return_tensors=True)]

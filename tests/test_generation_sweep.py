@@ -272,3 +272,19 @@ def test_rope_model_does_not_warn_within_the_context(models, caplog):
     with caplog.at_level("WARNING", logger="minformers.generation"):
         models["llama"][1].generate(ids, max_new_tokens=65, eos_token_id=None)
     assert [r for r in caplog.records if "beyond the model's context" in r.getMessage()]
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bart"])
+def test_max_length_not_beyond_the_prompt_is_refused(models, name):
+    """A max_length (the total) no longer than the prompt leaves nothing to generate: the reference raises a
+    ValueError, and so do we (it returned the prompt with a logged warning), saying to pass max_new_tokens."""
+    ids, mask = prompts(B=1, T=7, pad=1 if name == "bart" else 0)
+    kw = dict(decoder_input_ids=ids[:, :5]) if name == "bart" else {}
+    ref, ours = models[name]
+    for model in (ref, ours):
+        with pytest.raises(ValueError, match="max_length"):
+            model.generate(ids, max_length=5, **kw)
+    with pytest.raises(ValueError, match="nothing is left to generate. Pass max_new_tokens=N"):
+        ours.generate(ids, max_length=5, **kw)
+    expected, got = both(models, name, ids, max_length=5, max_new_tokens=3, **kw)  # max_new_tokens wins
+    assert_same(expected, got)

@@ -21,7 +21,8 @@ from typing import Any
 import torch
 
 from .base import Pipeline, split_params
-from .text_generation import check_generate_settings, generate_param_names, pipeline_generation_config
+from .text_generation import (check_generate_settings, generate_param_names, honour_max_length,
+                              pipeline_generation_config)
 
 
 class Text2TextGenerationPipeline(Pipeline):
@@ -73,6 +74,7 @@ class Text2TextGenerationPipeline(Pipeline):
                               "stop sequence is used as the stop token (as in the reference).", UserWarning,
                               stacklevel=4)
             generate_kwargs["eos_token_id"] = ids[0]
+        honour_max_length(generate_kwargs)
         check_generate_settings(type(self).__name__, self.generation_config, generate_kwargs)
         return pre, generate_kwargs, post
 

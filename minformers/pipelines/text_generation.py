@@ -85,8 +85,11 @@ def pipeline_generation_config(model: Any, tokenizer: Any, task: str, defaults: 
             setattr(cfg, key, copy.deepcopy(value))
     if cfg.temperature == 0.0:
         cfg.do_sample = False
-    rest = cfg.update(**{k: params.pop(k) for k in list(params) if k in glob})
+    given = {k: params.pop(k) for k in list(params) if k in glob}
+    rest = cfg.update(**given)
     assert not rest
+    if given.get("max_length") is not None and "max_new_tokens" not in given:
+        cfg.max_new_tokens = None  # the caller's total length wins over the pipeline's default max_new_tokens
     if defaults.get("max_new_tokens") is not None and cfg.max_new_tokens == defaults["max_new_tokens"] \
             and cfg.max_length is not None and cfg.max_length != glob["max_length"]:
         cfg.max_new_tokens = None  # a model's own max_length wins over the pipeline's default
@@ -120,6 +123,18 @@ def check_generate_settings(owner: str, cfg: GenerationConfig, kwargs: dict) -> 
         raise ValueError(f"{owner}: max_new_tokens must be a positive integer, got {new!r}")
     if "streamer" in kwargs and kwargs["streamer"] is not None and beams > 1:
         raise ValueError(f"{owner}: a streamer cannot be used with beam search (num_beams > 1)")
+
+
+def honour_max_length(generate_kwargs: dict) -> None:
+    """A call's max_length without max_new_tokens wins over the pipeline's default max_new_tokens=256.
+
+    max_length is the total length (the prompt included for a decoder-only model, the decoder's start token
+    for an encoder-decoder), which is what the course tells the reader it does. The reference lets its default
+    max_new_tokens win, with only a warning: that answer is not what was asked for. When both are given,
+    generate() warns and max_new_tokens wins (as the reference).
+    """
+    if generate_kwargs.get("max_length") is not None and "max_new_tokens" not in generate_kwargs:
+        generate_kwargs["max_new_tokens"] = None
 
 
 def generate_param_names() -> tuple[str, ...]:
@@ -167,8 +182,9 @@ class TextGenerationPipeline(Pipeline):
                     "continue_final_message", "tokenizer_encode_kwargs"):
             if p.get(key) is not None:
                 pre[key] = p[key]
-        if p.get("max_length") is not None:  # both the tokenizer's and generate()'s, as in the reference
-            pre["max_length"] = generate_kwargs["max_length"] = p["max_length"]
+        if generate_kwargs.get("max_length") is not None:  # both the tokenizer's and generate()'s, as the reference
+            pre["max_length"] = generate_kwargs["max_length"]
+        honour_max_length(generate_kwargs)
         prefix = p.get("prefix")
         if prefix is not None:
             if not isinstance(prefix, str):
@@ -285,12 +301,39 @@ class TextGenerationPipeline(Pipeline):
             ids, mask, from_nothing = [bos], [1], True
         if handle_long_generation == "hole":
             ids, mask = self._hole(ids, mask, generation or {})
+        self._check_prompt_length(len(ids), truncation, max_length)
         return {"input_ids": ids, "attention_mask": mask, "prompt_text": prompt, "from_nothing": from_nothing}
+
+    def _check_prompt_length(self, n: int, truncation: Any, max_length: int | None) -> None:
+        """A prompt longer than the model's positions fails here, with advice that works for what was passed.
+
+        The advice names max_length and max_new_tokens together: in this pipeline max_length is both the
+        prompt's truncation length and (without max_new_tokens) the total length, as in the reference.
+        """
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit is None or n <= limit:
+            return
+        fit = f"max_length=M and max_new_tokens=N with M + N at most {limit + 1}"
+        if truncation in (None, False, "do_not_truncate"):
+            advice = (f"pass truncation=True, {fit} (it keeps the prompt's start), or handle_long_generation='hole' "
+                      "(it keeps the prompt's end), or shorten the text")
+        elif max_length is None:
+            advice = (f"truncation={truncation!r} alone did not shorten it (the tokenizer has no model_max_length to "
+                      f"cut to): add {fit}")
+        elif max_length > limit:
+            advice = f"max_length={max_length} is more than the model's {limit} positions: pass {fit}"
+        else:
+            advice = f"truncation={truncation!r} did not cut it to max_length={max_length}: pass truncation=True"
+        raise ValueError(f"The prompt is {n} tokens long, but the model {type(self.model).__name__} accepts at most "
+                         f"{limit} positions; {advice}.")
 
     def _hole(self, ids: list, mask: list, generation: dict) -> tuple[list, list]:
         """Cut the prompt's left so that prompt + new tokens fit the model (handle_long_generation='hole')."""
-        limit = getattr(self.tokenizer, "model_max_length", None) or getattr(
-            self.model.config, "max_position_embeddings", None)
+        # the tokenizer's model_max_length (as the reference), but never more than the model's positions: an
+        # unset model_max_length (a huge number) made the reference keep the whole prompt and fail in the model
+        limits = [getattr(self.tokenizer, "model_max_length", None),
+                  getattr(self.model.config, "max_position_embeddings", None)]
+        limit = min((x for x in limits if x), default=None)
         new = generation.get("max_new_tokens", self.generation_config.max_new_tokens)
         if new is None:
             new = generation.get("max_length", self.generation_config.max_length) - len(ids)

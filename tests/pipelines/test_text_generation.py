@@ -276,3 +276,73 @@ def test_cli_text_generation_with_default_settings(gpt2_256):
     assert run.returncode == 0, run.stderr[-2000:]
     answer = json.loads(run.stdout)
     assert json.dumps(answer).count("generated_text") == 1 and "hi" in json.dumps(answer)
+
+
+# ---- max_length: the prompt's truncation length, and (without max_new_tokens) the total length --------------
+def tensors(records):
+    return [{k: list(v) for k, v in r.items()} for r in records]
+
+
+def test_truncation_with_max_length_cuts_the_prompt(pipes):
+    """max_length goes to the tokenizer with truncation=True (it was dropped: 36 ids instead of 15)."""
+    ref, ours = pipes["gpt2"]
+    kw = dict(truncation=True, max_length=10, max_new_tokens=5, return_tensors=True, do_sample=False)
+    got = ours("hello " * 30, **kw)
+    assert len(got[0]["generated_token_ids"]) == 15
+    assert got == tensors(ref("hello " * 30, **kw))
+
+
+def test_too_long_prompt_errors_advise_what_works(pipes):
+    """Each error for a prompt longer than the model (128 positions) advises something that then works."""
+    _, ours = pipes["gpt2"]
+    long = "word " * 200  # 201 tokens
+    with pytest.raises(ValueError, match=r"accepts at most 128 positions; pass truncation=True, max_length=M and "
+                                         r"max_new_tokens=N with M \+ N at most 129.*handle_long_generation='hole'"):
+        ours(long, max_new_tokens=2)
+    # truncation=True was passed: the advice is no longer "pass truncation=True" but what is missing
+    with pytest.raises(ValueError, match=r"truncation=True alone did not shorten it.*add max_length=M and "
+                                         r"max_new_tokens=N with M \+ N at most 129"):
+        ours(long, truncation=True, max_new_tokens=2)
+    with pytest.raises(ValueError, match=r"max_length=500 is more than the model's 128 positions: pass max_length=M "
+                                         r"and max_new_tokens=N with M \+ N at most 129"):
+        ours(long, truncation=True, max_length=500, max_new_tokens=2)
+    # following the advice works, at the edge
+    got = ours(long, truncation=True, max_length=127, max_new_tokens=2, do_sample=False, return_tensors=True)
+    assert len(got[0]["generated_token_ids"]) == 129
+    got = ours(long, handle_long_generation="hole", max_new_tokens=20, do_sample=False, return_tensors=True)
+    assert len(got[0]["generated_token_ids"]) == 128
+    # max_length alone is the total too: a prompt cut to it leaves nothing to generate -- say so, and what to do
+    with pytest.raises(ValueError, match="nothing is left to generate. Pass max_new_tokens=N"):
+        ours(long, truncation=True, max_length=10, do_sample=False)
+    assert len(ours(long, truncation=True, max_length=10, max_new_tokens=3, do_sample=False,
+                    return_tensors=True)[0]["generated_token_ids"]) == 13
+
+
+COURSE_PROMPT = "In this course, we will teach you how to"
+
+
+def test_max_length_without_max_new_tokens_is_honoured(pipes, folders, caplog):
+    """Course chapter 1: generator(prompt, max_length=30, num_return_sequences=2) gives 30-token texts (the
+    pipeline's default max_new_tokens=256 won silently); the same ids as the reference when its default is
+    switched off (max_new_tokens=None); a warning only when both are given."""
+    ref, ours = pipes["gpt2"]
+    with caplog.at_level("WARNING"):
+        for settings in (dict(do_sample=False), dict(do_sample=False, num_beams=2, num_return_sequences=2)):
+            got = ours(COURSE_PROMPT, max_length=30, return_tensors=True, **settings)
+            assert [len(r["generated_token_ids"]) for r in got] == [30] * len(got)
+            assert got == tensors(ref(COURSE_PROMPT, max_length=30, max_new_tokens=None, return_tensors=True,
+                                      **settings))
+        torch.manual_seed(0)
+        sampled = ours(COURSE_PROMPT, max_length=30, num_return_sequences=2, return_tensors=True)  # the course's call
+        assert [len(r["generated_token_ids"]) for r in sampled] == [30, 30]
+        # given to pipeline() instead of the call: the same
+        model = minformers.AutoModelForCausalLM.from_pretrained(folders["gpt2"])
+        built = pipeline("text-generation", model=model, tokenizer=transformers.AutoTokenizer.from_pretrained(
+            folders["gpt2"]), max_length=30, do_sample=False)
+        assert built(COURSE_PROMPT, return_tensors=True) == ours(COURSE_PROMPT, max_length=30, do_sample=False,
+                                                                return_tensors=True)
+    assert not [r for r in caplog.records if "max_new_tokens" in r.getMessage()]
+    with caplog.at_level("WARNING", logger="minformers.generation"):
+        got = ours(COURSE_PROMPT, max_length=30, max_new_tokens=4, do_sample=False, return_tensors=True)
+    assert len(got[0]["generated_token_ids"]) == len(ours.tokenizer(COURSE_PROMPT)["input_ids"]) + 4
+    assert [r for r in caplog.records if "Both max_new_tokens (=4) and max_length (=30)" in r.getMessage()]
