@@ -65,15 +65,18 @@ def _sinusoidal_table(n_pos: int, dim: int) -> Tensor:
 
 
 class MarianSinusoidalPositionalEmbedding(nn.Module):
-    """Fixed positions; a computed table, not a weight (the reference neither saves nor trains it)."""
+    """Fixed positions; a computed table, not a weight (the reference neither saves nor trains it).
+
+    The table is computed once per shape in fp32 and given in the caller's dtype, so it follows
+    `model.to(dtype)` as the reference's (a weight, cast with the model) does."""
 
     def __init__(self, num_positions: int, embedding_dim: int) -> None:
         super().__init__()
         self.num_positions, self.embedding_dim = num_positions, embedding_dim
 
-    def forward(self, position_ids: Tensor) -> Tensor:  # (T,) -> (T, H)
+    def forward(self, position_ids: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:  # (T,) -> (T, H)
         table = _sinusoidal_table(self.num_positions, self.embedding_dim)
-        return table.to(position_ids.device)[position_ids]
+        return table.to(position_ids.device)[position_ids].to(dtype)
 
 
 class MarianEncoder(BartEncoder):
@@ -92,7 +95,7 @@ class MarianEncoder(BartEncoder):
         if S > self.config.max_position_embeddings:
             raise ValueError(f"Input is {S} tokens long, but this model accepts at most "
                              f"{self.config.max_position_embeddings} (max_position_embeddings)")
-        return inputs_embeds + self.embed_positions(torch.arange(S, device=inputs_embeds.device))
+        return inputs_embeds + self.embed_positions(torch.arange(S, device=inputs_embeds.device), inputs_embeds.dtype)
 
 
 class MarianDecoder(BartDecoder):
@@ -108,7 +111,8 @@ class MarianDecoder(BartDecoder):
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids) * self.embed_scale  # (B, T, H)
         T = inputs_embeds.size(1)
-        return inputs_embeds + self.embed_positions(torch.arange(past, past + T, device=inputs_embeds.device))
+        positions = torch.arange(past, past + T, device=inputs_embeds.device)
+        return inputs_embeds + self.embed_positions(positions, inputs_embeds.dtype)
 
 
 class MarianPreTrainedModel(BartPreTrainedModel):
