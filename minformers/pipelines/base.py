@@ -28,6 +28,8 @@ import torch
 
 # Streams are read this many batches at a time, sorted within the window.
 _STREAM_WINDOW_BATCHES = 4
+# model_type of models whose positions start after padding_idx (see Pipeline._position_limit).
+_OFFSET_POSITION_MODELS = ("roberta", "xlm-roberta", "camembert")
 
 
 class Pipeline:
@@ -182,15 +184,48 @@ class Pipeline:
                         row_outputs[i] = []  # free the item's outputs
         yield from answers
 
-    # ---- batching helpers ---------------------------------------------------------------
+    # ---- lengths -------------------------------------------------------------------------
+    def _position_limit(self) -> int | None:
+        """The most tokens the model can take (None: no position table). RoBERTa-style models count
+        positions from padding_idx + 1 (fairseq), so they take max_position_embeddings - padding_idx - 1."""
+        config = self.model.config
+        limit = getattr(config, "max_position_embeddings", None)
+        if limit is not None and getattr(config, "model_type", "") in _OFFSET_POSITION_MODELS:
+            limit -= (getattr(config, "pad_token_id", None) or 0) + 1
+        return limit
+
+    def _max_tokens(self) -> int:
+        """Tokens one model row may hold: the tokenizer's model_max_length within the model's positions; a
+        tokenizer with no limit (the 1e30 sentinel) gets the model's (512 when neither says)."""
+        limit = getattr(self.tokenizer, "model_max_length", None)
+        positions = self._position_limit()
+        if not limit or limit > 1_000_000:
+            limit = positions or 512
+        return int(min(limit, positions) if positions else limit)
+
+    def _with_max_length(self, tokenizer_kwargs: dict) -> dict:
+        """tokenizer kwargs asking for truncation without a max_length get this model's: a tokenizer with no
+        model_max_length would otherwise not truncate at all (and the reference then crashes in the model)."""
+        truncation = tokenizer_kwargs.get("truncation")
+        if truncation and truncation != "do_not_truncate" and tokenizer_kwargs.get("max_length") is None:
+            return {**tokenizer_kwargs, "max_length": self._max_tokens()}
+        return tokenizer_kwargs
+
+    def _too_long_advice(self) -> str:
+        """What to do about an input longer than the model takes; each task says what its call accepts (and a
+        test passes exactly what it advises)."""
+        return "Pass truncation=True (and max_length=...) to the pipeline call, or shorten the text."
+
     def _check_length(self, enc: dict) -> None:
-        limit = getattr(self.model.config, "max_position_embeddings", None)
+        limit = self._position_limit()
         n = len(enc["input_ids"])
         if limit is not None and n > limit:
             raise ValueError(
                 f"The input is {n} tokens long, but the model {type(self.model).__name__} accepts at most {limit} "
-                "positions. Pass truncation=True (and max_length=...) to the pipeline call, or shorten the text."
+                f"positions. {self._too_long_advice()}"
             )
+
+    # ---- batching helpers ---------------------------------------------------------------
 
     def _collate(self, encs: list[dict]) -> dict[str, torch.Tensor]:
         """Pad a list of un-padded encodings to the longest one; return tensors on the device."""

@@ -43,10 +43,14 @@ class FeatureExtractionPipeline(Pipeline):
             post["normalize"] = bool(normalize)
         return pre, {}, post
 
+    def _too_long_advice(self) -> str:
+        return (f"Pass truncation=True to the pipeline call (it keeps the first {self._max_tokens()} tokens), "
+                "or shorten the text.")
+
     def preprocess(self, item: Any, **tokenize_kwargs: Any) -> dict[str, Any]:
         if not isinstance(item, str):
             raise TypeError(f"feature-extraction takes a str or a list of str, got {type(item).__name__}")
-        return dict(self.tokenizer(item, **tokenize_kwargs))
+        return dict(self.tokenizer(item, **self._with_max_length(tokenize_kwargs)))
 
     def _forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         features = self.model(**batch)[0]  # (B, T, H): logits or last_hidden_state, as the reference

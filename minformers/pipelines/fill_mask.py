@@ -75,11 +75,19 @@ class FillMaskPipeline(Pipeline):
             return outputs[0]
         return outputs
 
+    def _too_long_advice(self) -> str:
+        return (f'Pass tokenizer_kwargs={{"truncation": True}} to the pipeline call (it keeps the first '
+                f"{self._max_tokens()} tokens, so the mask must be among them), or shorten the text.")
+
     def preprocess(self, text: Any, tokenizer_kwargs: dict | None = None) -> dict[str, Any]:
         if not isinstance(text, str):
             raise TypeError(f"fill-mask takes a str or a list of str, got {type(text).__name__}")
-        enc = self.tokenizer(text, **(tokenizer_kwargs or {}))
+        tokenizer_kwargs = self._with_max_length(tokenizer_kwargs or {})
+        enc = self.tokenizer(text, **tokenizer_kwargs)
         if self.tokenizer.mask_token_id not in enc["input_ids"]:
+            if tokenizer_kwargs.get("truncation") and self.tokenizer.mask_token_id in self.tokenizer(text)["input_ids"]:
+                raise ValueError(f"truncation to {tokenizer_kwargs['max_length']} tokens cut off the mask token "
+                                 f"({self.tokenizer.mask_token}): shorten the text before the mask.")
             raise ValueError(f"No mask_token ({self.tokenizer.mask_token}) found on the input: {text!r}")
         return dict(enc)
 

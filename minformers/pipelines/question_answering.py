@@ -80,13 +80,15 @@ class QuestionAnsweringPipeline(Pipeline):
     def preprocess(self, example: dict, doc_stride: int | None = None, max_seq_len: int | None = None,
                    max_question_len: int = 64) -> list[dict]:
         question, context = example["question"], example["context"]
-        limit = self.tokenizer.model_max_length
-        if not limit or limit > 1_000_000:
-            limit = getattr(self.model.config, "max_position_embeddings", 512)
+        limit = self._max_tokens()
+        if max_seq_len is not None and max_seq_len > limit:  # the reference crashes in the model
+            raise ValueError(f"max_seq_len={max_seq_len} is more than the {limit} tokens the model takes: "
+                             f"pass max_seq_len={limit} or less.")
         max_seq_len = max_seq_len if max_seq_len is not None else min(limit, 384)
         doc_stride = doc_stride if doc_stride is not None else min(max_seq_len // 2, 128)
         if doc_stride > max_seq_len:
-            raise ValueError(f"`doc_stride` ({doc_stride}) is larger than `max_seq_len` ({max_seq_len})")
+            raise ValueError(f"`doc_stride` ({doc_stride}) is larger than `max_seq_len` ({max_seq_len}): "
+                             f"pass doc_stride={max_seq_len // 2} or less.")
         question_first = self.tokenizer.padding_side == "right"
         try:
             enc = self.tokenizer(
@@ -96,9 +98,7 @@ class QuestionAnsweringPipeline(Pipeline):
                 return_offsets_mapping=True, return_special_tokens_mask=True,
             )
         except ValueError as err:
-            raise ValueError(f"The question does not leave room for the context in max_seq_len={max_seq_len} "
-                             f"tokens with doc_stride={doc_stride}: shorten the question or raise max_seq_len "
-                             f"({err})") from err
+            raise ValueError(self._no_room_advice(question, max_seq_len, doc_stride, limit)) from err
         rows = []
         context_index = 1 if question_first else 0
         # The reference gives the model only the tokenizer's model_input_names: token_type_ids are asked for
@@ -117,6 +117,24 @@ class QuestionAnsweringPipeline(Pipeline):
             rows.append({**{k: enc[k][i] for k in keys}, "_p_mask": p_mask, "_sequence_ids": seq_ids,
                          "_word_ids": enc.word_ids(i), "_context": context, "_context_index": context_index})
         return rows
+
+    def _no_room_advice(self, question: str, max_seq_len: int, doc_stride: int, limit: int) -> str:
+        """Why the question and a window of context do not fit, and what to pass that does."""
+        used = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
+        specials = self.tokenizer.num_special_tokens_to_add(True)
+        room = max_seq_len - used - specials  # context tokens a window holds
+        if room > 1:  # the question fits: the windows' overlap is too long for what is left
+            return (f"doc_stride={doc_stride} leaves no context to move on by: a window of max_seq_len={max_seq_len} "
+                    f"has {room} context tokens after the {used}-token question; pass doc_stride={room // 2} or less.")
+        spare = limit - used - specials  # context tokens a window of the model's full length would hold
+        if spare >= 2:
+            stride = max(1, min(doc_stride, 64, spare // 2))
+            wanted = used + specials + 2 * stride  # the question, and windows moving on by as much as they overlap
+            return (f"The {used}-token question leaves no room for the context in max_seq_len={max_seq_len} tokens: "
+                    f"pass max_seq_len={wanted}, doc_stride={stride} (the model takes up to {limit}), or shorten "
+                    "the question.")
+        return (f"The {used}-token question leaves no room for the context in the {limit} tokens the model takes: "
+                "shorten the question.")
 
     def _forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = self.model(**batch)

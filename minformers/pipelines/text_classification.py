@@ -55,7 +55,12 @@ class TextClassificationPipeline(Pipeline):
             return [result]
         return result
 
+    def _too_long_advice(self) -> str:
+        return (f"Pass truncation=True to the pipeline call (it keeps the first {self._max_tokens()} tokens), "
+                "or shorten the text.")
+
     def preprocess(self, item: Any, **tokenizer_params: Any) -> dict[str, Any]:
+        tokenizer_params = self._with_max_length(tokenizer_params)
         if isinstance(item, dict):
             if "text" not in item or set(item) - {"text", "text_pair"}:
                 raise ValueError(

@@ -93,14 +93,6 @@ class TokenClassificationPipeline(Pipeline):
             pre["stride"] = stride
         return pre, {}, post
 
-    def _max_tokens(self) -> int:
-        """Tokens per model row: the tokenizer's model_max_length, within the model's positions."""
-        limit = getattr(self.tokenizer, "model_max_length", None)
-        positions = getattr(self.model.config, "max_position_embeddings", None)
-        if not limit or limit > 1_000_000:  # the tokenizers' "no limit" sentinel
-            limit = positions or 512
-        return int(min(limit, positions) if positions else limit)
-
     def _window(self) -> int:
         """Text tokens per window: the row minus the special tokens ([CLS], [SEP]) the tokenizer adds."""
         return self._max_tokens() - self.tokenizer.num_special_tokens_to_add(False)

@@ -103,16 +103,22 @@ class ZeroShotClassificationPipeline(Pipeline):
             )
         hypotheses = [hypothesis_template.format(label) for label in candidate_labels]
         meta = {"_text": text, "_labels": candidate_labels}
+        # max_length explicitly: a tokenizer with no model_max_length would not truncate at all.
+        limit = self._max_tokens()
         if not self._nli:  # row 0: the text; rows 1..n: the hypotheses
-            return [{**self.tokenizer(t, truncation=True), **meta} for t in [text, *hypotheses]]
+            return [{**self.tokenizer(t, truncation=True, max_length=limit), **meta} for t in [text, *hypotheses]]
         rows = []
         for hypothesis in hypotheses:
             try:
-                enc = self.tokenizer(text, hypothesis, truncation="only_first")
+                enc = self.tokenizer(text, hypothesis, truncation="only_first", max_length=limit)
             except ValueError:  # the hypothesis alone is too long to truncate the text for: as the reference
                 enc = self.tokenizer(text, hypothesis)
             rows.append({**enc, **meta})
         return rows
+
+    def _too_long_advice(self) -> str:
+        return ("The text is truncated to fit, but a hypothesis is not: shorten the candidate label or the "
+                "hypothesis_template.")
 
     def _forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self._nli:

@@ -79,8 +79,9 @@ def _advised_kwargs(message: str) -> dict:
     import ast
     import re
 
-    assert "pass " in message, f"the error advises nothing to pass: {message}"
-    advice = message.split("pass ", 1)[1]
+    parts = re.split(r"\bpass ", message, maxsplit=1, flags=re.IGNORECASE)
+    assert len(parts) == 2, f"the error advises nothing to pass: {message}"
+    advice = parts[1]
     found = re.findall(r"(\w+)=(\{[^}]*\}|\"[^\"]*\"|'[^']*'|-?\d+|True|False)", advice)
     assert found, f"no name=value in the advice: {message}"
     return {name: ast.literal_eval(value) for name, value in found}

@@ -128,7 +128,7 @@ def test_rampart_conversion_matches_onnxruntime(rampart):
 
 def test_rampart_default_matches_reference(rampart):
     _, folder = rampart
-    ours = minformers.pipeline("ner")
+    ours = minformers.pipeline("ner", model=str(folder))  # rampart: the default is now minformers/ner-minilm
     theirs = reference(folder)
     texts = [COURSE, "Email Maria Garcia at maria.garcia@example.org or call 212-555-0199. She lives in Boston."]
     for strategy in STRATEGIES:
@@ -167,12 +167,22 @@ def test_rampart_folder_knows_its_max_length(tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary left
 
 
-def test_default_ner_long_text_advice_works_and_matches_reference(rampart, advised_kwargs):
-    """pipeline('ner') on a ~900-token text: the error names a stride and a strategy; passing exactly them
-    reads the text in windows, with the reference's entities on the same folder (and the other strategies
-    too)."""
+def test_default_ner_long_text_advice_works(advised_kwargs):
+    """pipeline('ner') with its defaults on a ~900-token text: the error's advice, passed as written, reads the
+    text in windows to its end."""
+    ours = minformers.pipeline("ner")  # whichever model is the default: its own limit and strategy
+    with pytest.raises(ValueError, match="stride") as info:
+        ours(LONG)
+    found = ours(LONG, **advised_kwargs(str(info.value)))
+    assert found and found[-1]["end"] > len(LONG) - 100
+
+
+def test_rampart_long_text_advice_works_and_matches_reference(rampart, advised_kwargs):
+    """The rampart folder (the former default) on a ~900-token text: the error names a stride and a strategy;
+    passing exactly them reads the text in windows, with the reference's entities on the same folder (and the
+    other strategies too)."""
     _, folder = rampart
-    ours = minformers.pipeline("ner")
+    ours = minformers.pipeline("ner", model=str(folder))
     with pytest.raises(ValueError, match="stride") as info:
         ours(LONG)
     advice = advised_kwargs(str(info.value))
@@ -185,7 +195,7 @@ def test_default_ner_long_text_advice_works_and_matches_reference(rampart, advis
         assert_same(ours(LONG, stride=64, aggregation_strategy=strategy),
                     theirs(LONG, stride=64, aggregation_strategy=strategy))
     # With a strategy given at construction the advice is the stride alone, and works.
-    grouped = minformers.pipeline("ner", aggregation_strategy="first")
+    grouped = minformers.pipeline("ner", model=str(folder), aggregation_strategy="first")
     with pytest.raises(ValueError, match="stride") as info:
         grouped(LONG)
     assert set(advised_kwargs(str(info.value))) == {"stride"}
