@@ -11,9 +11,13 @@ Two ways to score, chosen by the model:
 - **Sentence-embedding model** (a headless ``…Model`` such as the offline default
   all-MiniLM-L6-v2; beyond the reference): the text and every hypothesis are embedded
   (mean pooling over tokens, L2-normalised) and compared by cosine similarity ``c``.
-  Single-label scores are ``softmax(20 · c)`` over the labels (20 is the similarity scale
-  sentence-transformers trains these models with); ``multi_label=True`` gives each label
-  ``c`` clipped to [0, 1], independently.
+  Several labels, single-label: ``softmax(20 · c)`` over the labels (20 is the similarity
+  scale sentence-transformers trains these models with). One label, or ``multi_label=True``:
+  each label is scored on its own by ``label_probability(c)``, a logistic mapping
+  ``sigmoid(scale · (c - midpoint))`` whose parameters are data (``EMBEDDING_CALIBRATION``),
+  so an unrelated label scores below 0.5 and a fitting one above (a softmax over one label
+  would give 1.0 for anything). The parameters are provisional, set by hand (see the
+  constant); issue #14 fits calibrated ones.
 
 Labels are sorted by score, best first. ``candidate_labels`` is a list or a comma-separated
 string; ``multi_class`` is the deprecated name of ``multi_label``.
@@ -22,6 +26,7 @@ string; ``multi_class`` is the deprecated name of ``multi_label``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -30,6 +35,27 @@ from .base import Pipeline
 
 logger = logging.getLogger("minformers.pipelines")
 _SIMILARITY_SCALE = 20.0
+
+
+@dataclass(frozen=True)
+class SimilarityCalibration:
+    """cosine similarity -> probability that a label fits: ``sigmoid(scale * (cosine - midpoint))``."""
+
+    scale: float  # how fast the probability rises around the midpoint
+    midpoint: float  # the cosine that scores 0.5
+
+
+# Provisional, set by hand for all-MiniLM-L6-v2 with the default template "This example is {}.": on 28
+# short texts over 10 topics, labels that fit scored cosines of about 0.10-0.30 (mean 0.26), unrelated ones
+# mostly below 0.10 (mean 0.03); the midpoint sits between, the scale is the model's similarity scale.
+# Issue #14 replaces these with parameters fitted on labelled data.
+EMBEDDING_CALIBRATION = SimilarityCalibration(scale=_SIMILARITY_SCALE, midpoint=0.12)
+
+
+def label_probability(cosine: torch.Tensor,
+                      calibration: SimilarityCalibration = EMBEDDING_CALIBRATION) -> torch.Tensor:
+    """Each label's cosine similarity with the text -> the probability that it fits, on its own."""
+    return torch.sigmoid(calibration.scale * (cosine - calibration.midpoint))
 
 
 class ZeroShotClassificationPipeline(Pipeline):
@@ -51,6 +77,8 @@ class ZeroShotClassificationPipeline(Pipeline):
         elif not name.endswith("Model") or "For" in name:
             raise TypeError(f"zero-shot-classification needs an NLI …ForSequenceClassification model or a "
                             f"sentence-embedding base model, got {name}")
+        # The cosine -> probability mapping of the sentence-embedding path (one label, or multi_label=True).
+        self.similarity_calibration = EMBEDDING_CALIBRATION
         super().__init__(model, tokenizer, **kwargs)
 
     @property
@@ -141,7 +169,10 @@ class ZeroShotClassificationPipeline(Pipeline):
         else:
             text = rows[0]["embedding"]  # (H,)
             cosine = torch.stack([row["embedding"] for row in rows[1:]]) @ text  # (n,)
-            scores = cosine.clamp(0.0, 1.0) if multi_label else (_SIMILARITY_SCALE * cosine).softmax(-1)
+            if multi_label or len(labels) == 1:  # each label on its own
+                scores = label_probability(cosine, self.similarity_calibration)
+            else:
+                scores = (_SIMILARITY_SCALE * cosine).softmax(-1)
         order = torch.argsort(scores, stable=True).tolist()[::-1]
         return {"sequence": rows[0]["_text"], "labels": [labels[i] for i in order],
                 "scores": [scores[i].item() for i in order]}

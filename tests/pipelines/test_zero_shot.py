@@ -53,6 +53,42 @@ def test_sentence_embedding_default():
     assert multi[1]["labels"][0] == "politics" and all(0 <= s <= 1 for s in multi[1]["scores"])
 
 
+# Clear cases for the sentence-embedding default: (text, a label that fits, a label that does not).
+CLEAR = [
+    ("I love playing football with my friends on Sunday.", "sports", "cooking"),
+    ("Add two cups of flour and bake the cake for thirty minutes.", "cooking", "politics"),
+    ("My flight to Paris was delayed by three hours.", "travel", "chemistry"),
+    ("The band played their greatest hits at the concert last night.", "music", "finance"),
+    ("The stock market fell sharply after the interest rate announcement.", "finance", "cooking"),
+]
+
+
+def test_sentence_embedding_scores_one_label_on_its_own():
+    """One label (or multi_label=True) is scored on its own: a fitting label > 0.5, an unrelated one < 0.5
+    (a softmax over one label gave 1.0 to anything); the scores are label_probability of the cosines."""
+    import torch
+
+    classifier = minformers.pipeline("zero-shot-classification")  # all-MiniLM-L6-v2, offline
+    for text, fits, unrelated in CLEAR:
+        assert classifier(text, candidate_labels=[fits])["scores"][0] > 0.5, (text, fits)
+        assert classifier(text, candidate_labels=[unrelated])["scores"][0] < 0.5, (text, unrelated)
+        both = classifier(text, candidate_labels=[unrelated, fits], multi_label=True)
+        assert both["labels"] == [fits, unrelated]
+        assert both["scores"][0] > 0.5 > both["scores"][1], (text, both)
+        # on its own: the same score alone as next to another label
+        assert both["scores"][0] == pytest.approx(classifier(text, candidate_labels=[fits])["scores"][0], abs=1e-6)
+    # the mapping is the documented logistic of the cosine, its parameters data
+    from minformers.pipelines.zero_shot_classification import (EMBEDDING_CALIBRATION, SimilarityCalibration,
+                                                               label_probability)
+
+    cosine = torch.tensor([-0.2, 0.0, EMBEDDING_CALIBRATION.midpoint, 0.3])
+    expected = torch.sigmoid(EMBEDDING_CALIBRATION.scale * (cosine - EMBEDDING_CALIBRATION.midpoint))
+    torch.testing.assert_close(label_probability(cosine), expected)
+    assert label_probability(cosine)[2].item() == pytest.approx(0.5)
+    torch.testing.assert_close(label_probability(cosine, SimilarityCalibration(scale=1.0, midpoint=0.0)),
+                               torch.sigmoid(cosine))
+
+
 def test_bad_input(nli_folder, tiny_checkpoints):
     classifier = minformers.pipeline("zero-shot-classification", model=str(nli_folder("BertForSequenceClassification")))
     with pytest.raises(ValueError, match="at least one label"):
