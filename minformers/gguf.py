@@ -64,7 +64,9 @@ def _reader(path: str | os.PathLike) -> Any:
     """Open a GGUF file, checking that every tensor lies inside it (a truncated download fails clearly).
 
     Parsing the metadata (~100k tokenizer strings for a typical vocabulary) takes seconds in GGUFReader,
-    so the last reader is kept, keyed by path, size and modification time.
+    so the last reader is kept, keyed by path, size, modification time, inode and change time (a file
+    replaced by one of the same size with its modification time kept, as `cp -p` or `rsync -a` do, is
+    read again).
     """
     from gguf import GGUFReader
 
@@ -73,7 +75,7 @@ def _reader(path: str | os.PathLike) -> Any:
         raise OSError(f"GGUF file {path} does not exist")
     stat = path.stat()
     size = stat.st_size
-    key = (str(path.resolve()), size, stat.st_mtime_ns)
+    key = (str(path.resolve()), size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns)
     if key in _LAST_READER:
         return _LAST_READER[key]
     try:
