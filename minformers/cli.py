@@ -6,6 +6,10 @@
 
 Texts come from the arguments, or one per line from standard input.
 
+Output cut short by the reader (``minformers ... | head``) ends the command quietly, as it ends
+other Unix tools: no BrokenPipeError traceback, exit status 141 (128 + SIGPIPE, what a shell
+reports for ``yes | head``). See "Note on SIGPIPE" in the Python ``signal`` docs.
+
 The Hugging Face cache (shared with `transformers` and `huggingface_hub`):
 
     minformers download ORG/NAME [--revision R] [--cache-dir D] [--file F ...]
@@ -17,8 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
+
+# Exit status when the reader of our output went away: a process killed by SIGPIPE shows 128 + 13 in a shell.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +55,20 @@ def _top_k(value: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every command (pipelines, download, cache, --help), ending quietly when its output pipe is closed."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # buffered output meets the closed pipe here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # Python's recipe ("Note on SIGPIPE"): point stdout at devnull so the flush at exit cannot raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     if args_list and args_list[0] in ("download", "cache"):
         return hub_main(args_list)
@@ -118,6 +140,8 @@ def hub_main(argv: list[str]) -> int:
         if args.action == "ls":
             return _cache_ls(args.cache_dir)
         return _cache_rm(args.name, args.revision, args.cache_dir, args.yes)
+    except BrokenPipeError:  # an OSError too, but not a failure of the command: main() ends quietly
+        raise
     except (OSError, ValueError) as err:
         print(f"minformers: error: {err}", file=sys.stderr)
         return 1
