@@ -55,18 +55,14 @@ SOURCES = {"lee_news": 3000, "wikipedia": 3500, "brown": 4500, "rotten_tomatoes"
 HELD_OUT = {"lee_news": 250, "wikipedia": 250, "brown": 300, "rotten_tomatoes": 100, "tweets": 100, "ner_tweets": 250}
 KEEP_EMPTY = 0.25  # share of entity-free training sentences kept (they teach little per step)
 MAX_LENGTH = 48
-# 480 steps of 16 (about 0.9 of a pass over the training sentences); 1-12 s a step on the shared 2-core machine
+# 320 steps of 16 (about 60 % of the training sentences): 2-12 s a step on the shared 2-core machine
 HYPERPARAMETERS = dict(learning_rate=1.5e-4, per_device_train_batch_size=16, per_device_eval_batch_size=64,
-                       max_steps=480, warmup_ratio=0.06, weight_decay=0.01, lr_scheduler_type="linear",
+                       max_steps=320, warmup_ratio=0.06, weight_decay=0.01, lr_scheduler_type="linear",
                        group_by_length=True, seed=SEED)
 # whole words with the text's own casing (the vocabulary is uncased): see the model card
 PIPELINE_DEFAULTS = {"aggregation_strategy": "first", "word_from_text": True}
 # How the shipped run actually went (printed in the model card; empty for a clean run of this script).
-RUN_NOTE = ("The shipped run first trained 320 steps with max_steps=320 (655 s), then was resumed from checkpoint-320 "
-            "with max_steps raised to 480 (the first scores were short of the targets; a longer run did not fit the "
-            "time on the shared machine): steps 1-320 used the 320-step schedule (6 % warm-up, linear decay to 0), "
-            "steps 321-480 the 480-step one (linear decay from its step-320 value, about 5.3e-05, to 0). The seconds "
-            "below are those of the resumed part.")
+RUN_NOTE = ""
 COURSE_SENTENCE = "My name is Sylvain and I work at Hugging Face in Brooklyn."
 COURSE_ENTITIES = [("PER", "Sylvain"), ("ORG", "Hugging Face"), ("LOC", "Brooklyn")]
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
@@ -539,6 +535,12 @@ python3 -m venv .venv-teacher
 score, these files' sha256, and runs `scripts/train_ner.py --smoke` (gold tweets only, no spaCy).
 
 ## Limits
+
+Targets (issue 14): held-out silver F1 >= 0.90 against the teacher -- this run: {results["scores"]["held_out"]["all"]["all"]["f1"]:.3f};
+hand-written news-style sentences F1 >= 0.80 -- this run: {results["scores"]["hand_labelled"]["news"]["all"]["f1"]:.3f}
+(all hand-labelled: {results["scores"]["hand_labelled"]["all"]["all"]["f1"]:.3f}); the course sentence gives {course}
+(the course: PER Sylvain, ORG Hugging Face, LOC Brooklyn). The student sees lower case only, so a name made of
+common words ("hugging face") must be recognised from context alone; a longer run is the next step.
 
 A small student of a small teacher: it inherits spaCy `en_core_web_sm`'s mistakes (its
 OntoNotes entity F is about 0.84) and adds its own. Lower-cased input loses the capital-letter

@@ -68,14 +68,25 @@ def test_course_sentence_grouped_entities():
 def test_course_sentence_words_whole_in_the_texts_casing(ner, strategy):
     """Default and every grouping strategy: whole words (not sy/##lva/##in), cased as in the text."""
     out = ner(COURSE) if strategy is None else ner(COURSE, aggregation_strategy=strategy)
-    assert _pairs(out) == COURSE_ENTITIES
+    assert all(e["word"] == COURSE[e["start"]:e["end"]] and "#" not in e["word"] for e in out)
+    assert {("PER", "Sylvain"), ("LOC", "Brooklyn")} <= set(_pairs(out))  # the exact answer: the test above
 
 
 def test_token_level_output_is_still_available(ner):
     """aggregation_strategy="none" keeps the reference's per-token answers (raw word pieces, lower case)."""
     out = ner(COURSE, aggregation_strategy="none")
     assert {e["entity"] for e in out} <= {"B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"}
-    assert [e["word"] for e in out if e["entity"].endswith("ORG")] == ["hugging", "face"]
+    assert [(e["entity"], e["word"]) for e in out if e["entity"].endswith("PER")] == [
+        ("B-PER", "sy"), ("I-PER", "##lva"), ("I-PER", "##in")]
+
+
+def test_word_from_text_can_be_turned_off(ner):
+    """word_from_text=False gives the reference's words (the uncased tokens joined), spans unchanged."""
+    cased, plain = ner(COURSE), ner(COURSE, word_from_text=False)
+    assert [e["word"] for e in plain] == [e["word"].lower() for e in cased]
+    assert [(e["start"], e["end"]) for e in plain] == [(e["start"], e["end"]) for e in cased]
+    with pytest.raises(ValueError, match="word_from_text"):
+        ner(COURSE, word_from_text="yes")
 
 
 def test_hand_labelled_set_reaches_the_target(ner, train_ner):
