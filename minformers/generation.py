@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import logging
 import os
-from dataclasses import dataclass, fields
+import time
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -48,101 +47,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .cache import DynamicCache, EncoderDecoderCache
+from .generation_utils.config import GENERATION_CONFIG_NAME, GenerationConfig, load_generation_config  # noqa: F401
 from .generation_utils.processors import build_processors
 from .generation_utils.streamers import TextIteratorStreamer, TextStreamer  # noqa: F401  (public names)
 from .outputs import ModelOutput
 
 logger = logging.getLogger(__name__)
-
-GENERATION_CONFIG_NAME = "generation_config.json"
-
-
-class GenerationConfig:
-    """Generation parameters with the reference's defaults; keys are generation_config.json keys.
-
-    Unknown keys are kept (and saved), like PretrainedConfig.
-    """
-
-    _defaults: ClassVar[dict[str, Any]] = {
-        "max_length": 20, "max_new_tokens": None, "min_length": 0, "min_new_tokens": None,
-        "early_stopping": False, "do_sample": False, "num_beams": 1, "temperature": 1.0, "top_k": 50,
-        "top_p": 1.0, "typical_p": 1.0, "min_p": None, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0,
-        "repetition_penalty": 1.0, "length_penalty": 1.0,
-        "no_repeat_ngram_size": 0, "bad_words_ids": None, "num_return_sequences": 1, "output_scores": False,
-        "output_logits": False, "return_dict_in_generate": False, "pad_token_id": None, "bos_token_id": None,
-        "eos_token_id": None, "decoder_start_token_id": None, "forced_bos_token_id": None,
-        "forced_eos_token_id": None, "suppress_tokens": None, "begin_suppress_tokens": None, "use_cache": True,
-        "stop_strings": None,
-    }
-    # token ids (and legacy generation settings) a model config may carry
-    _from_model_keys: ClassVar[tuple[str, ...]] = tuple(_defaults)
-
-    def __init__(self, **kwargs: Any) -> None:
-        for k, v in self._defaults.items():
-            setattr(self, k, copy.deepcopy(v))
-        kwargs.pop("transformers_version", None)
-        kwargs.pop("_from_model_config", None)
-        for k, v in kwargs.items():
-            setattr(self, k, v)
-
-    def update(self, **kwargs: Any) -> dict[str, Any]:
-        """Set the known keys; return the others."""
-        unused = {}
-        for k, v in kwargs.items():
-            if k in self._defaults or hasattr(self, k):
-                setattr(self, k, v)
-            else:
-                unused[k] = v
-        return unused
-
-    def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(self.__dict__)
-
-    def to_diff_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.to_dict().items() if k not in self._defaults or self._defaults[k] != v}
-
-    @classmethod
-    def from_model_config(cls, config: Any) -> GenerationConfig:
-        """The token ids (and any generation settings) a model's config.json holds."""
-        values = {k: getattr(config, k) for k in cls._from_model_keys if getattr(config, k, None) is not None}
-        return cls(**values)
-
-    @classmethod
-    def from_pretrained(cls, folder: str | os.PathLike, config_file_name: str = GENERATION_CONFIG_NAME,
-                        **kwargs: Any) -> GenerationConfig:
-        from .configuration import pop_hub_kwargs
-        from .hub import resolve_model_dir
-
-        hub_kwargs = pop_hub_kwargs(kwargs)  # revision, cache_dir, token, … as for every other file
-        path = Path(resolve_model_dir(os.fspath(folder), filenames=[config_file_name], **hub_kwargs)) / config_file_name
-        if not path.is_file():
-            raise OSError(f"{path.parent} does not contain a file named {config_file_name}")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise OSError(f"{path} is not a valid JSON file: {e}") from e
-        data.update(kwargs)
-        return cls(**data)
-
-    def save_pretrained(self, save_directory: str | os.PathLike, config_file_name: str = GENERATION_CONFIG_NAME) -> None:
-        folder = Path(save_directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / config_file_name).write_text(json.dumps(self.to_diff_dict(), indent=2, sort_keys=True) + "\n",
-                                               encoding="utf-8")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, GenerationConfig) and self.to_dict() == other.to_dict()
-
-    def __repr__(self) -> str:
-        return f"GenerationConfig {json.dumps(self.to_diff_dict(), indent=2, sort_keys=True)}"
-
-
-def load_generation_config(folder: Path, model_config: Any) -> GenerationConfig:
-    """generation_config.json if the folder has one, else what the model config says (as the reference)."""
-    if (Path(folder) / GENERATION_CONFIG_NAME).is_file():
-        return GenerationConfig.from_pretrained(folder)
-    return GenerationConfig.from_model_config(model_config)
-
 
 @dataclass
 class GenerateOutput(ModelOutput):
@@ -191,6 +101,7 @@ class GenerationMixin:
         Keyword arguments: every GenerationConfig key (max_new_tokens, do_sample, num_beams, ...), plus
         attention_mask, input_ids, decoder_input_ids, encoder_outputs. Others raise TypeError.
         """
+        started = time.time()  # max_time counts from here, as the reference's MaxTimeCriteria
         cfg = copy.deepcopy(generation_config if generation_config is not None else self.generation_config)
         model_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _MODEL_INPUTS}
         default_max_length = kwargs.get("max_length") is None  # the reference counts a default 20 from the prompt
@@ -198,6 +109,7 @@ class GenerationMixin:
         if unknown:
             raise TypeError(f"generate() got unexpected keyword arguments {sorted(unknown)}; valid names are the "
                             f"GenerationConfig keys {sorted(GenerationConfig._defaults)} and {list(_MODEL_INPUTS)}")
+        cfg.validate()  # every setting, once (ValueError / NotImplementedError naming it)
         if model_kwargs.pop("logits_processor", None) or model_kwargs.pop("stopping_criteria", None):
             raise NotImplementedError("custom logits_processor / stopping_criteria are not supported")
         if inputs is None:
@@ -210,13 +122,6 @@ class GenerationMixin:
         if cfg.pad_token_id is None and eos:
             logger.warning("Setting `pad_token_id` to `eos_token_id`:%d for open-end generation.", eos[0])
             cfg.pad_token_id = eos[0]
-        if cfg.max_new_tokens is not None and cfg.max_new_tokens <= 0:  # the reference's check and message
-            raise ValueError(f"`max_new_tokens` must be greater than 0, but is {cfg.max_new_tokens}.")
-        if cfg.num_beams < 1 or cfg.num_return_sequences < 1:
-            raise ValueError("num_beams and num_return_sequences must be at least 1")
-        if cfg.num_return_sequences > cfg.num_beams and (cfg.num_beams > 1 or not cfg.do_sample):
-            raise ValueError(f"num_return_sequences ({cfg.num_return_sequences}) has to be smaller or equal to "
-                             f"num_beams ({cfg.num_beams}) (greedy search returns one sequence per input)")
         if cfg.stop_strings is not None and tokenizer is None:
             raise ValueError("stop_strings needs the tokenizer: generate(..., stop_strings=..., tokenizer=tokenizer)")
         if streamer is not None and cfg.num_beams > 1:
@@ -293,10 +198,11 @@ class GenerationMixin:
                 encoder_outputs = copy.copy(encoder_outputs)
                 encoder_outputs.last_hidden_state = encoder_outputs.last_hidden_state.repeat_interleave(expand, dim=0)
         stepper = _Stepper(self, ids.shape[0], cfg.max_length, attention_mask, encoder_outputs, device)
-        stop_strings = _StopStrings(tokenizer, cfg.stop_strings) if cfg.stop_strings is not None else None
+        stops = _Stops(eos, ids.device, _StopStrings(tokenizer, cfg.stop_strings) if cfg.stop_strings is not None
+                       else None, started + cfg.max_time if cfg.max_time is not None else None)
         if cfg.num_beams > 1:
-            return _beam_search(stepper, ids, cfg, processors, eos, stop_strings)
-        return _sample(stepper, ids, cfg, processors, eos, stop_strings, streamer)
+            return _beam_search(stepper, ids, cfg, processors, stops)
+        return _sample(stepper, ids, cfg, processors, stops, streamer)
 
 
 def _check_context(max_length: int, T0: int, ctx: int, is_enc_dec: bool, absolute: bool) -> None:
@@ -398,21 +304,32 @@ class _StopStrings:
         return torch.tensor(done, dtype=torch.bool)
 
 
-def _stopped(seqs: Tensor, eos_t: Tensor | None, stop_strings: _StopStrings | None) -> Tensor:
-    done = torch.isin(seqs[:, -1], eos_t) if eos_t is not None else torch.zeros(seqs.shape[0], dtype=torch.bool)
-    if stop_strings is not None:
-        done |= stop_strings(seqs)
-    return done
+class _Stops:
+    """The stopping criteria besides max_length: an eos token, a stop string, the max_time deadline."""
+
+    def __init__(self, eos: list[int], device: torch.device, stop_strings: _StopStrings | None,
+                 deadline: float | None) -> None:
+        self.eos = torch.tensor(eos, device=device) if eos else None
+        self.stop_strings, self.deadline = stop_strings, deadline
+
+    def __call__(self, seqs: Tensor) -> Tensor:
+        """(N,) True where the row just stopped (every row once the time is up, as the reference)."""
+        if self.deadline is not None and time.time() > self.deadline:
+            return torch.ones(seqs.shape[0], dtype=torch.bool, device=seqs.device)
+        done = torch.isin(seqs[:, -1], self.eos) if self.eos is not None else \
+            torch.zeros(seqs.shape[0], dtype=torch.bool, device=seqs.device)
+        if self.stop_strings is not None:
+            done |= self.stop_strings(seqs).to(seqs.device)
+        return done
 
 
-def _sample(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list, eos: list[int],
-            stop_strings: _StopStrings | None, streamer: Any) -> Tensor | GenerateOutput:
+def _sample(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list, stops: _Stops,
+            streamer: Any) -> Tensor | GenerateOutput:
     """Greedy (argmax) or multinomial sampling, one token per row per step (the reference's _sample)."""
     N, T0 = ids.shape
     seqs = torch.full((N, cfg.max_length), cfg.pad_token_id if cfg.pad_token_id is not None else 0,
                       dtype=torch.long, device=ids.device)  # the output, written in place
     seqs[:, :T0] = ids
-    eos_t = torch.tensor(eos, device=ids.device) if eos else None
     unfinished = torch.ones(N, dtype=torch.bool, device=ids.device)
     scores_out, logits_out = [], []
     if streamer is not None:
@@ -431,13 +348,13 @@ def _sample(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list
             nxt = torch.multinomial(F.softmax(scores, dim=-1), num_samples=1).squeeze(1)
         else:
             nxt = scores.argmax(dim=-1)
-        if eos_t is not None:  # finished rows get padding (as the reference: only when an eos token is set)
+        if stops.eos is not None:  # finished rows get padding (as the reference: only when an eos token is set)
             nxt = torch.where(unfinished, nxt, cfg.pad_token_id)
         seqs[:, cur] = nxt
         cur += 1
         if streamer is not None:
             streamer.put(nxt.cpu())
-        unfinished &= ~_stopped(seqs[:, :cur], eos_t, stop_strings)
+        unfinished &= ~stops(seqs[:, :cur])
         if cur >= cfg.max_length or not bool(unfinished.any()):
             break
         new = seqs[:, cur - 1:cur]
@@ -450,8 +367,8 @@ def _sample(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list
     return seqs
 
 
-def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list, eos: list[int],
-                 stop_strings: _StopStrings | None) -> Tensor | GenerateOutput:
+def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors: list,
+                 stops: _Stops) -> Tensor | GenerateOutput:
     """Beam search with the reference's vectorised bookkeeping (transformers >= 4.50 ``_beam_search``).
 
     Per input: ``num_beams`` running beams and ``num_beams`` finished hypotheses. Each step keeps the top
@@ -462,9 +379,9 @@ def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors:
     nb, L, lp, early = cfg.num_beams, cfg.max_length, cfg.length_penalty, cfg.early_stopping
     NB, T0 = ids.shape
     B = NB // nb
+    eos = stops.eos.tolist() if stops.eos is not None else []
     K = max(2, 1 + len(eos)) * nb
     dev = ids.device
-    eos_t = torch.tensor(eos, device=dev) if eos else None
     top_nb = torch.arange(K, device=dev) < nb  # (K,)
     pad = cfg.pad_token_id
     fill = (pad or eos[0]) if eos else -1  # the reference's `pad_token_id or eos_token_id[0]`
@@ -508,7 +425,7 @@ def _beam_search(step: _Stepper, ids: Tensor, cfg: GenerationConfig, processors:
         top_seqs[:, :, cur] = top_idx % V
         top_bidx = gather(running_bidx, src_beam)
         top_bidx[:, :, cur - T0] = src_beam + batch_offset
-        hits = _stopped(top_seqs[:, :, :cur + 1].reshape(B * K, cur + 1), eos_t, stop_strings).view(B, K)
+        hits = stops(top_seqs[:, :, :cur + 1].reshape(B * K, cur + 1)).view(B, K)
         if cur + 1 >= L:
             hits = torch.ones_like(hits)
         # the best num_beams continuations that did not stop keep running

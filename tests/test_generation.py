@@ -319,3 +319,169 @@ def test_stop_criterion_matches_reference_on_every_prefix(smol, stops):
             assert torch.equal(ours(ids[:, :n]), expected), (text, n, ref_tok.decode(ids[0, :n]))
             hits += int(expected.any())
     assert hits, "the case never stops: it tests nothing"
+
+
+# ---- GenerationConfig.validate: the reference's rules, once, naming the setting --------------------------
+BAD_GRID = {
+    "top_k": [-1, -5, 2.5], "top_p": [-0.5, 1.5, 0.0, float("nan"), 0.5], "temperature": [0.0, -1.0, float("nan"), 0.5],
+    "typical_p": [0.0, -0.1, 1.5, 0.5], "min_p": [-0.1, 1.5, 0.0, 0.2], "epsilon_cutoff": [-0.1, 1.0, 1.5, 0.1],
+    "eta_cutoff": [-0.1, 1.0, 1.5, 0.1], "repetition_penalty": [0.0, -1.0, float("nan"), 1.3],
+    "no_repeat_ngram_size": [-1, 2], "min_length": [-1], "min_new_tokens": [-1], "num_beams": [0],
+    "num_return_sequences": [0], "max_new_tokens": [0, -1], "early_stopping": ["sometimes"],
+    "bad_words_ids": [[], [[]], [[-1]]],
+}
+# values the reference silently ignores although they make no sense: we refuse them (documented in config.py)
+STRICTER = {("top_p", 1.5), ("typical_p", 1.5), ("epsilon_cutoff", -0.1), ("epsilon_cutoff", 1.0),
+            ("epsilon_cutoff", 1.5), ("eta_cutoff", -0.1), ("eta_cutoff", 1.0), ("eta_cutoff", 1.5),
+            ("no_repeat_ngram_size", -1), ("min_length", -1), ("min_new_tokens", -1), ("num_return_sequences", 0),
+            ("top_p", "nan")}
+
+
+def _outcome(model, ids, **kw):
+    torch.manual_seed(0)
+    try:
+        return model.generate(ids, **kw)
+    except Exception as e:  # noqa: BLE001  (the kind of failure is what is compared)
+        return e
+
+
+@pytest.mark.parametrize("key", sorted(BAD_GRID))
+def test_bad_settings_raise_where_the_reference_does(models, key):
+    """do_sample=True with top_k=-1 / top_p=-0.5 decoded greedily; now every value the reference refuses is
+    refused (ValueError naming the setting), the stricter ones are refused too, and the others give the same ids."""
+    ref, ours, _ = models["llama"]
+    ids = prompts()[0][:1]
+    for value in BAD_GRID[key]:
+        kw = {"do_sample": True, "max_new_tokens": 2, key: value}
+        expected, got = _outcome(ref, ids, **kw), _outcome(ours, ids, **kw)
+        if isinstance(expected, Exception) or (key, value) in STRICTER or (key, str(value)) in STRICTER:
+            assert isinstance(got, ValueError), f"{key}={value!r}: reference {expected!r}, ours {got!r}"
+            assert f"`{key}`" in str(got) or key in str(got), str(got)
+        else:
+            assert isinstance(got, torch.Tensor) and torch.equal(got, expected), f"{key}={value!r}: {got!r}"
+    # greedy decoding never uses the sampling settings: neither library refuses them then
+    for key_value in ({"top_k": -1}, {"top_p": -0.5}, {"temperature": 0.0}):
+        assert torch.equal(ours.generate(ids, max_new_tokens=2, **key_value), ref.generate(ids, max_new_tokens=2,
+                                                                                            **key_value))
+
+
+def test_whole_numbers_are_accepted_for_float_settings(models):
+    """The reference refuses temperature=2 / repetition_penalty=2 for their type alone; we take them as 2.0."""
+    _, ours, _ = models["llama"]
+    ids = prompts()[0][:1]
+    for key in ("temperature", "repetition_penalty"):
+        torch.manual_seed(0)
+        a = ours.generate(ids, do_sample=True, max_new_tokens=4, **{key: 2})
+        torch.manual_seed(0)
+        assert torch.equal(a, ours.generate(ids, do_sample=True, max_new_tokens=4, **{key: 2.0}))
+
+
+def test_pipeline_settings_are_validated_by_the_same_rules(models):
+    from minformers.generation_utils.config import GenerationConfig as Config
+    from minformers.pipelines.text_generation import check_generate_settings
+
+    with pytest.raises(ValueError, match=r"TextGenerationPipeline: `top_k` has to be a strictly positive"):
+        check_generate_settings("TextGenerationPipeline", Config(do_sample=True), {"top_k": -1})
+    with pytest.raises(NotImplementedError, match="penalty_alpha"):
+        check_generate_settings("TextGenerationPipeline", Config(), {"penalty_alpha": 0.6})
+
+
+# ---- every key of the reference's GenerationConfig ----------------------------------------------------------
+def reference_keys() -> dict:
+    """The reference's GenerationConfig keys (4.57.6) with their defaults, read from an instance."""
+    return {k: v for k, v in transformers.GenerationConfig().__dict__.items()
+            if not k.startswith("_") and k != "transformers_version"}
+
+
+NON_DEFAULT = {  # a value that switches each unimplemented key on
+    "cache_config": {"backend": "quanto"}, "return_legacy_cache": True, "prefill_chunk_size": 4,
+    "encoder_repetition_penalty": 1.5, "exponential_decay_length_penalty": (2, 1.1), "sequence_bias": {(5,): 2.0},
+    "token_healing": True, "guidance_scale": 1.5, "watermarking_config": {"greenlist_ratio": 0.25},
+    "output_attentions": True, "output_hidden_states": True, "encoder_no_repeat_ngram_size": 2,
+    "is_assistant": True, "num_assistant_tokens": 5, "num_assistant_tokens_schedule": "heuristic",
+    "assistant_confidence_threshold": 0.5, "prompt_lookup_num_tokens": 3, "max_matching_ngram_size": 2,
+    "assistant_early_exit": 1, "assistant_lookbehind": 5, "target_lookbehind": 5, "compile_config": object(),
+    "low_memory": True, "penalty_alpha": 0.6, "dola_layers": "low", "diversity_penalty": 0.5, "num_beam_groups": 2,
+    "constraints": [object()], "force_words_ids": [[5]], "cache_implementation": "offloaded",
+}
+
+
+def test_every_reference_key_is_accepted_at_its_default(models):
+    from minformers.generation_utils.config import UNSUPPORTED
+
+    ref_keys = reference_keys()
+    assert set(ref_keys) <= set(GenerationConfig._defaults), set(ref_keys) - set(GenerationConfig._defaults)
+    ours_cfg = GenerationConfig()
+    assert {k: getattr(ours_cfg, k) for k in ref_keys} == ref_keys
+    assert set(NON_DEFAULT) == set(UNSUPPORTED) | {"cache_implementation"}
+    _, ours, _ = models["llama"]
+    ids = prompts()[0][:1]
+    expected = ours.generate(ids, max_new_tokens=3)
+    for key, value in ref_keys.items():  # each passed to generate() at its default: accepted, no effect
+        if key not in ("max_new_tokens", "max_length"):
+            assert torch.equal(ours.generate(ids, max_new_tokens=3, **{key: value}), expected), key
+    assert torch.equal(ours.generate(ids, **{**ref_keys, "max_new_tokens": 3}), expected)
+
+
+def test_unimplemented_keys_raise_naming_them(models):
+    _, ours, _ = models["llama"]
+    ids = prompts()[0][:1]
+    for key, value in NON_DEFAULT.items():
+        with pytest.raises(NotImplementedError, match=f"does not implement {key}="):
+            ours.generate(ids, max_new_tokens=2, **{key: value})
+
+
+def test_generation_config_json_with_every_key_loads(models, tmp_path):
+    """A generation_config.json holding every reference key (defaults, as the reference's to_dict writes them,
+    metadata included) loads and generates; a non-default unimplemented key loads too, and refuses to generate."""
+    import json
+    import shutil
+
+    ref, ours, folder = models["llama"]
+    shutil.copytree(folder, tmp_path / "m")
+    full = transformers.GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=0).to_dict()
+    (tmp_path / "m" / "generation_config.json").write_text(json.dumps(full))
+    loaded = minformers.AutoModelForCausalLM.from_pretrained(tmp_path / "m")
+    ids = prompts()[0][:1]
+    assert torch.equal(loaded.generate(ids, max_new_tokens=4), ref.generate(ids, max_new_tokens=4))
+    (tmp_path / "m" / "generation_config.json").write_text(json.dumps({**full, "penalty_alpha": 0.6}))
+    loaded = minformers.AutoModelForCausalLM.from_pretrained(tmp_path / "m")
+    with pytest.raises(NotImplementedError, match="penalty_alpha=0.6 \\(contrastive search\\)"):
+        loaded.generate(ids, max_new_tokens=4)
+
+
+def test_max_time_stops_generation(models):
+    """max_time (seconds, counted from the call, as the reference's MaxTimeCriteria) stops greedy and beam
+    search early; what was generated is the start of the untimed answer. Each step is slowed to 20 ms."""
+    import time
+
+    _, ours, _ = models["llama"]
+    ids = prompts()[0][:1]
+    for kw in (dict(), dict(num_beams=2)):
+        full = ours.generate(ids, max_new_tokens=50, eos_token_id=None, **kw)
+        hook = ours.register_forward_hook(lambda *a: time.sleep(0.02))
+        try:
+            start = time.time()
+            timed = ours.generate(ids, max_new_tokens=50, eos_token_id=None, max_time=0.1, **kw)
+            elapsed = time.time() - start
+        finally:
+            hook.remove()
+        assert ids.shape[1] < timed.shape[1] < full.shape[1] and elapsed < 0.5, (timed.shape, elapsed)
+        if not kw:
+            assert torch.equal(timed, full[:, :timed.shape[1]])
+
+
+@pytest.mark.parametrize("settings", [dict(renormalize_logits=True, do_sample=True, top_k=5),
+                                      dict(remove_invalid_values=True, suppress_tokens=[5, 6]),
+                                      dict(remove_invalid_values=True, renormalize_logits=True, num_beams=2)])
+def test_remove_invalid_values_and_renormalize_logits_match_reference(models, settings):
+    ref, ours, _ = models["llama"]
+    ids, mask = prompts()
+    kw = dict(max_new_tokens=4, return_dict_in_generate=True, output_scores=True, **settings)
+    torch.manual_seed(0)
+    r = ref.generate(ids, attention_mask=mask, **kw)
+    torch.manual_seed(0)
+    o = ours.generate(ids, attention_mask=mask, **kw)
+    assert torch.equal(r.sequences, o.sequences)
+    for a, b in zip(r.scores, o.scores):
+        torch.testing.assert_close(b, a, atol=1e-4, rtol=0)

@@ -1,1 +1,1 @@
-"""Pieces of :mod:`minformers.generation`: logits processors and streamers."""
+"""Pieces of :mod:`minformers.generation`: GenerationConfig (validated once), logits processors, streamers."""

@@ -46,12 +46,8 @@ def no_bad_words(bad_words_ids: list[list[int]], eos: list[int]) -> Processor:
     """Ban each bad word's last token wherever the tokens before it end the sequence (single tokens: always).
 
     As the reference: a word must fit in the sequence (prefix and last token), and single-token words that are
-    eos tokens are dropped (possibly all of them: then nothing is banned).
+    eos tokens are dropped (possibly all of them: then nothing is banned). GenerationConfig.validate checks the ids.
     """
-    if (not isinstance(bad_words_ids, list) or not bad_words_ids
-            or any(not isinstance(w, list) or not w or not all(isinstance(t, int) and t >= 0 for t in w)
-                   for w in bad_words_ids)):
-        raise ValueError(f"bad_words_ids must be a non-empty list of non-empty lists of token ids, got {bad_words_ids}")
     words = [w for w in bad_words_ids if w not in [[e] for e in eos]]
     static = [w[0] for w in words if len(w) == 1]
     longer = [w for w in words if len(w) > 1]
@@ -110,6 +106,19 @@ def suppress(token_ids: list[int], at_length: int | None = None) -> Processor:
         banned = torch.isin(vocab, torch.tensor(token_ids, dtype=torch.long, device=scores.device))
         return scores.masked_fill(banned, NEG_INF)
     return apply
+
+
+def remove_invalid_values(ids: Tensor, scores: Tensor) -> Tensor:
+    """NaN -> 0, +-inf -> the dtype's largest / smallest finite value (remove_invalid_values=True)."""
+    finfo = torch.finfo(scores.dtype)
+    out = torch.where(scores != scores, 0.0, scores)
+    out = torch.where(scores == float("inf"), finfo.max, out)
+    return torch.where(scores == NEG_INF, finfo.min, out)
+
+
+def renormalize(ids: Tensor, scores: Tensor) -> Tensor:
+    """Log-probabilities again after every other processor (renormalize_logits=True)."""
+    return scores.log_softmax(dim=-1)
 
 
 def temperature(t: float) -> Processor:
@@ -182,13 +191,14 @@ def typical_p(mass: float, keep: int) -> Processor:
 
 
 def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Processor]:
-    """The processors a GenerationConfig asks for, in the reference's order (then the sampling warpers)."""
+    """The processors a GenerationConfig asks for, in the reference's order (then the sampling warpers).
+
+    The settings were checked by GenerationConfig.validate (once, before this).
+    """
     out: list[Processor] = []
     if cfg.repetition_penalty is not None and cfg.repetition_penalty != 1.0:
-        if cfg.repetition_penalty <= 0:
-            raise ValueError(f"repetition_penalty must be a strictly positive float, got {cfg.repetition_penalty}")
         out.append(repetition_penalty(cfg.repetition_penalty))
-    if cfg.no_repeat_ngram_size:
+    if cfg.no_repeat_ngram_size:  # > 0 (validated)
         out.append(no_repeat_ngram(cfg.no_repeat_ngram_size))
     if cfg.bad_words_ids is not None:
         out.append(no_bad_words(cfg.bad_words_ids, eos))
@@ -201,6 +211,8 @@ def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Proce
     if cfg.forced_eos_token_id is not None:
         forced = cfg.forced_eos_token_id
         out.append(forced_token(cfg.max_length - 1, forced if isinstance(forced, list) else [forced]))
+    if cfg.remove_invalid_values:
+        out.append(remove_invalid_values)
     if cfg.suppress_tokens is not None:
         out.append(suppress(list(cfg.suppress_tokens)))
     if cfg.begin_suppress_tokens is not None:
@@ -210,16 +222,12 @@ def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Proce
     if cfg.do_sample:
         keep = (len(eos) + 1 if eos else 2) if cfg.num_beams > 1 else 1
         if cfg.temperature is not None and cfg.temperature != 1.0:
-            if cfg.temperature <= 0:
-                raise ValueError(f"temperature must be a strictly positive float, got {cfg.temperature}")
             out.append(temperature(cfg.temperature))
         if cfg.top_k:
             out.append(top_k(cfg.top_k, keep))
         if cfg.top_p is not None and cfg.top_p < 1.0:
             out.append(top_p(cfg.top_p, keep))
         if cfg.min_p is not None:  # after temperature: it is a fraction of the top probability
-            if not 0.0 <= cfg.min_p <= 1.0:
-                raise ValueError(f"min_p must be a float in [0, 1], got {cfg.min_p}")
             out.append(min_p(cfg.min_p, keep))
         if cfg.typical_p is not None and cfg.typical_p < 1.0:
             out.append(typical_p(cfg.typical_p, keep))
@@ -227,4 +235,6 @@ def build_processors(cfg: Any, eos: list[int], prompt_length: int) -> list[Proce
             cutoff = getattr(cfg, name, None)
             if cutoff is not None and 0.0 < cutoff < 1.0:
                 out.append(probability_cutoff(cutoff, keep, entropy_scaled=scaled))
+    if cfg.renormalize_logits:
+        out.append(renormalize)
     return out

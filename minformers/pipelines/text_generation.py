@@ -107,21 +107,17 @@ def pipeline_generation_config(model: Any, tokenizer: Any, task: str, defaults: 
 
 
 def check_generate_settings(owner: str, cfg: GenerationConfig, kwargs: dict) -> None:
-    """Contradictory settings fail here, before any work, with the reference's wording."""
-    get = lambda k: kwargs[k] if k in kwargs else getattr(cfg, k)  # noqa: E731
-    beams, n, sample = get("num_beams"), get("num_return_sequences"), get("do_sample")
-    for name, value in (("num_beams", beams), ("num_return_sequences", n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    if n > beams and (beams > 1 or not sample):
-        how = "greedy search returns one sequence per input: set do_sample=True or num_beams>=num_return_sequences" \
-            if beams == 1 else f"beam search returns at most num_beams={beams} sequences per input"
-        raise ValueError(f"{owner}: num_return_sequences ({n}) has to be smaller or equal to num_beams ({beams}); "
-                         f"{how}")
-    new = get("max_new_tokens")
-    if new is not None and (isinstance(new, bool) or not isinstance(new, int) or new <= 0):
-        raise ValueError(f"{owner}: max_new_tokens must be a positive integer, got {new!r}")
-    if "streamer" in kwargs and kwargs["streamer"] is not None and beams > 1:
+    """The call's settings over the pipeline's, validated before any work by GenerationConfig.validate (the one
+    place generation settings are checked); the error names the pipeline and the setting."""
+    merged = copy.deepcopy(cfg)
+    merged.update(**{k: v for k, v in kwargs.items() if k in GenerationConfig._defaults})
+    try:
+        merged.validate()
+    except ValueError as e:
+        raise ValueError(f"{owner}: {e}") from None
+    except NotImplementedError as e:
+        raise NotImplementedError(f"{owner}: {e}") from None
+    if kwargs.get("streamer") is not None and merged.num_beams > 1:
         raise ValueError(f"{owner}: a streamer cannot be used with beam search (num_beams > 1)")
 
 
