@@ -78,16 +78,27 @@ _REF_LOWER = {chr(c): chr(c + d) for a, b, d in (  # lowercase mappings newer th
 
 
 class _CharTable(dict):
-    """ord -> replacement string, computed on first use (str.translate calls __missing__)."""
+    """ord -> replacement string, computed on first use (str.translate calls __missing__).
+
+    Bounded: text that runs through all of Unicode would otherwise keep ~1.1M entries (~280 MB); at
+    ``max_entries`` the table empties and ``generation`` moves on, so a caller that read ``irregular``
+    across a translate knows it may have missed a character."""
+
+    max_entries = 65_536
 
     def __init__(self, fn: Callable[[str], str]):
         super().__init__()
         self.fn = fn
-        self.irregular: set[str] = set()  # chars whose output is not exactly one char
+        self.irregular: set[str] = set()  # chars (among those kept) whose output is not exactly one char
+        self.generation = 0
 
     def __missing__(self, cp: int) -> str:
         ch = chr(cp)
         out = self.fn(ch)
+        if len(self) >= self.max_entries:
+            self.clear()
+            self.irregular.clear()
+            self.generation += 1
         if len(out) != 1:
             self.irregular.add(ch)
         self[cp] = out
@@ -105,8 +116,9 @@ class Normalizer:
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:
         table = self._table
+        generation = table.generation
         out = text.translate(table)
-        if table.irregular.isdisjoint(text):
+        if table.generation == generation and table.irregular.isdisjoint(text):
             return out, None
         align: list[int] = []
         for i, ch in enumerate(text):

@@ -17,9 +17,6 @@ from .models import VocabModel, WordPieces
 
 
 class BPE(VocabModel):
-    cache_size = 100_000
-    cache_word_len = 256  # a long word (a whole sentence without a pre-tokeniser) is rarely seen twice
-
     def __init__(
         self,
         vocab: dict[str, int],

@@ -22,6 +22,7 @@ import unicodedata
 from typing import Any
 
 from .byte_level import compile_regex
+from .models import WordCache
 from .normalizers import Normalizer
 from .pre_tokenizers import match_pieces
 
@@ -160,7 +161,8 @@ class Precompiled(Normalizer):
             self.blob = cm[4 + size:]
         else:
             self.trie, self.blob = (), b""
-        self._cache: dict[str, str | None] = {}
+        # grapheme -> replacement; bounded (a zalgo cluster can be any length): see models.WordCache
+        self._cache = WordCache(self._transform, 20_000, 32, 100_000)
         ascii_changed = {chr(c) for c in range(128) if self.transform(chr(c)) not in (None, chr(c))}
         self._ascii_changed = frozenset(ascii_changed)
         super().__init__()
@@ -220,17 +222,15 @@ class Precompiled(Normalizer):
 
     def transform(self, chunk: str) -> str | None:
         """The replacement for `chunk` (its shortest trie prefix's), or None when no rule applies."""
-        hit = self._cache.get(chunk, False)
-        if hit is not False:
-            return hit  # type: ignore[return-value]
+        return self._cache[chunk]
+
+    def _transform(self, chunk: str) -> str | None:
         values = self._prefix_values(chunk.encode("utf-8", "surrogatepass"))
         out = None
         if values:
             start = values[0]
             end = self.blob.find(b"\0", start)
             out = self.blob[start: end if end >= 0 else len(self.blob)].decode("utf-8", "replace")
-        if len(self._cache) < 200_000:
-            self._cache[chunk] = out
         return out
 
     def normalize(self, text: str) -> tuple[str, list[int] | None]:

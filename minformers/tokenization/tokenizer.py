@@ -248,10 +248,11 @@ class Tokenizer:
         mapper = getattr(pre, "map_word", None)
         if mapper is None:
             return model.word_ids_cache
-        cache = self.__dict__.get("_mapped_cache")
-        if cache is None or cache.model is not model or cache.pre is not pre:
-            cache = self._mapped_cache = _MappedIdsCache(model, pre, mapper)
-        return cache
+        key = self.__dict__.get("_mapped_for")
+        if key is None or key[0] is not model or key[1] is not pre:
+            self._mapped_for = (model, pre)
+            self._mapped_cache = model.new_ids_cache(_MappedWordIds(model.word_ids, mapper))
+        return self._mapped_cache
 
     def _details(self, text: str, fixed_word: int | None) -> tuple[list, list, list, list, list]:
         e = self._encode_words_eager(text, fixed_word)
@@ -406,18 +407,14 @@ class Tokenizer:
 
 
 
-class _MappedIdsCache(dict):
-    """raw word -> ids through the pre-tokeniser's word mapping (``dict.__missing__`` keeps hits in C)."""
+class _MappedWordIds:
+    """raw word -> ids through the pre-tokeniser's word mapping (a class, not a lambda: copies and pickles)."""
 
-    def __init__(self, model: Any, pre: Any, mapper: Any) -> None:
-        super().__init__()
-        self.model, self.pre, self.mapper = model, pre, mapper
+    def __init__(self, word_ids: Any, mapper: Any) -> None:
+        self.word_ids, self.mapper = word_ids, mapper
 
-    def __missing__(self, word: str) -> tuple[int, ...]:
-        ids = self.model.word_ids_cache[self.mapper(word)]
-        if len(self) < 1_000_000:
-            self[word] = ids
-        return ids
+    def __call__(self, word: str) -> tuple[int, ...]:
+        return self.word_ids(self.mapper(word))
 
 
 def _byte_positions(word: str, start: int) -> list[int]:

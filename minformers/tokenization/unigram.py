@@ -144,7 +144,7 @@ class WordLevel(VocabModel):
     def to_dict(self) -> dict[str, Any]:
         return {"type": "WordLevel", "vocab": self.vocab, "unk_token": self.unk_token}
 
-    def tokenize(self, word: str) -> WordPieces:  # one look-up: not worth caching
+    def _tokenize(self, word: str) -> WordPieces:
         idx = self.vocab.get(word)
         if idx is not None:
             return (idx,), (word,), ((0, len(word)),)
@@ -152,6 +152,8 @@ class WordLevel(VocabModel):
         if unk is None:
             raise ValueError(f"WordLevel: {word!r} is not in the vocabulary and unk_token {self.unk_token!r} is missing too")
         return (unk,), (self.unk_token,), ((0, len(word)),)
+
+    tokenize = _tokenize  # one look-up: not worth caching with tokens and spans
 
 
 class PieceVocab(VocabModel):
