@@ -308,11 +308,21 @@ def _truncate_pair(a: Encoding, b: Encoding | None, max_length: int, stride: int
         a.truncate(n1, stride, direction)
         b.truncate(n2, stride, direction)
         return
+    # The reference's errors say only "Second sequence not provided" / "Sequence to truncate too short to
+    # respect the provided max_length"; ours keep those words and add what to change.
     target = a if strategy == "only_first" else b
     if target is None:
-        raise ValueError("Truncation error: Second sequence not provided")
+        raise ValueError("Truncation error: Second sequence not provided: truncation='only_second' cuts the "
+                         "text pair, and this input has a single text; pass text_pair=..., or truncation=True "
+                         "('longest_first') to cut a single text")
     if len(target.ids) > to_remove:
         target.truncate(len(target.ids) - to_remove, stride, direction)
     else:
-        raise ValueError("Truncation error: Sequence to truncate too short to respect the provided max_length")
+        which, other = ("first", "second") if strategy == "only_first" else ("second", "first")
+        raise ValueError(
+            f"Truncation error: Sequence to truncate too short to respect the provided max_length: "
+            f"truncation={strategy!r} may cut only the {which} sequence ({len(target.ids)} tokens), and fitting "
+            f"the {max_length} tokens that max_length leaves after the special tokens would remove all of it "
+            f"(the {other} sequence has {total - len(target.ids)}); use truncation='longest_first' or a larger "
+            "max_length")
 

@@ -349,7 +349,9 @@ class Tokenizer:
         t = self.truncation
         if t is not None:
             n_added = self.num_special_tokens_to_add(b is not None) if add_special_tokens else 0
-            _truncate_pair(a, b, max(0, t["max_length"] - n_added), t["stride"], t["strategy"], t["direction"])
+            if t["max_length"] < n_added:
+                raise ValueError(_no_room_message(t["max_length"], n_added, b is not None))
+            _truncate_pair(a, b, t["max_length"] - n_added, t["stride"], t["strategy"], t["direction"])
         if self.post_processor is not None:
             return self.post_processor.process(a, b, add_special_tokens)
         if b is None:
@@ -405,6 +407,16 @@ class Tokenizer:
     def decode_batch(self, sequences: Sequence[Sequence[int]], skip_special_tokens: bool = True) -> list[str]:
         return [self.decode(s, skip_special_tokens) for s in sequences]
 
+
+
+def _no_room_message(max_length: int, n_added: int, pair: bool) -> str:
+    """Truncation to fewer tokens than the special tokens alone. The reference (tokenizers 0.22) subtracts
+    the special tokens from max_length in unsigned arithmetic, wraps round and returns the whole text,
+    silently ignoring max_length; we refuse, saying what fits."""
+    what = "a pair of sequences" if pair else "a single sequence"
+    return (f"truncation to max_length={max_length} leaves no room: this tokenizer adds {n_added} special tokens "
+            f"to {what}, so max_length must be at least {n_added} (exactly {n_added} keeps only the special "
+            "tokens); pass a larger max_length, or add_special_tokens=False to count only the text's tokens")
 
 
 class _MappedWordIds:

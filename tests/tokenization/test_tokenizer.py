@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -308,3 +309,69 @@ def test_batch_of_pair_tuples(our_tokenizer, reference_tokenizer):
     batch = [("first text", "its pair"), ("second", "another pair here")]
     assert dict(our_tokenizer(batch, padding=True)) == dict(reference_tokenizer(batch, padding=True))
     assert dict(our_tokenizer.batch_encode_plus(batch)) == dict(reference_tokenizer.batch_encode_plus(batch))
+
+
+# ---- truncation shorter than the special tokens (issue 13, item 13) ----------------------------------------
+@pytest.fixture(scope="module")
+def truncation_pairs(minilm_dir, tmp_path_factory):
+    """(name, ours, reference) for WordPiece (2/3 special tokens), byte-level BPE (none) and T5 (1/2)."""
+    import fetch_assets
+
+    from minformers import AutoTokenizer
+
+    from .sp_fixtures import build_reference
+
+    files = fetch_assets.fetch("gpt2_bpe")
+    gpt2 = tmp_path_factory.mktemp("gpt2")
+    transformers.GPT2TokenizerFast(str(files / "encoder.json"), str(files / "vocab.bpe")).save_pretrained(gpt2)
+    t5 = tmp_path_factory.mktemp("t5")
+    build_reference("t5", t5)
+    return [(name, AutoTokenizer.from_pretrained(f), transformers.AutoTokenizer.from_pretrained(f))
+            for name, f in (("wordpiece", minilm_dir), ("byte_level_bpe", gpt2), ("t5", t5))]
+
+
+def test_tiny_max_length_follows_reference(truncation_pairs):
+    """max_length 0-3, single texts and pairs, with and without special tokens, every strategy: the reference's
+    ids, or its error (ValueError here, with a clearer message) -- except where max_length is below the special
+    tokens: the reference then silently returns the whole text, and we raise a ValueError saying what fits."""
+    checked = refused = 0
+    for name, ours, ref in truncation_pairs:
+        for max_length in (0, 1, 2, 3):
+            for pair in ((), ("second text here",)):
+                for add_special_tokens in (True, False):
+                    n_special = ours.num_special_tokens_to_add(bool(pair)) if add_special_tokens else 0
+                    assert n_special == ref.num_special_tokens_to_add(bool(pair)) or not add_special_tokens
+                    for strategy in (True, "longest_first", "only_first", "only_second"):
+                        args, kw = ("hello world foo bar",) + pair, dict(truncation=strategy, max_length=max_length,
+                                                                         add_special_tokens=add_special_tokens)
+                        case = f"{name} {args} {kw}"
+                        if max_length < n_special:
+                            assert len(ref(*args, **kw)["input_ids"]) > max_length, case  # the reference ignores it
+                            with pytest.raises(ValueError, match=f"max_length={max_length} leaves no room: this "
+                                               f"tokenizer adds {n_special} special tokens"):
+                                ours(*args, **kw)
+                            refused += 1
+                            continue
+                        try:
+                            expected = ref(*args, **kw)["input_ids"]
+                        except Exception as e:  # the reference's Rust error: ours is a ValueError with its words
+                            with pytest.raises(ValueError, match=re.escape(str(e).split(":", 1)[1].strip())):
+                                ours(*args, **kw)
+                        else:
+                            assert ours(*args, **kw)["input_ids"] == expected, case
+                        checked += 1
+    assert checked + refused == 3 * 4 * 2 * 2 * 4 and refused == 32
+
+
+def test_tiny_max_length_errors_say_what_to_do(our_tokenizer):
+    with pytest.raises(ValueError, match=r"max_length=1 leaves no room.*adds 2 special tokens to a single sequence.*"
+                                         r"at least 2.*add_special_tokens=False"):
+        our_tokenizer("hello world", truncation=True, max_length=1)
+    with pytest.raises(ValueError, match="adds 3 special tokens to a pair of sequences"):
+        our_tokenizer("hello world", "again", truncation=True, max_length=2)
+    assert our_tokenizer("hello world", truncation=True, max_length=2)["input_ids"] == [101, 102]  # as the reference
+    with pytest.raises(ValueError, match="pass text_pair=..., or truncation=True"):
+        our_tokenizer("hello world foo", truncation="only_second", max_length=3)
+    with pytest.raises(ValueError, match=r"may cut only the first sequence \(2 tokens\).*longest_first"):
+        our_tokenizer("hello world", "a much longer second text", truncation="only_first", max_length=6)
+
