@@ -96,6 +96,10 @@ class PreTrainedModel(nn.Module):
         self.config = config
         self.name_or_path = config.name_or_path
 
+    def warn_if_padding_and_no_attention_mask(self, input_ids: Tensor | None, attention_mask: Tensor | None) -> None:
+        """Warn once if input_ids look padded and no attention_mask was given (the reference's method)."""
+        warn_if_padding_and_no_attention_mask(self, self.config, input_ids, attention_mask)
+
     def post_init(self) -> None:
         """Call at the end of a subclass __init__: random init (unless loading) and weight tying."""
         if not _SKIP_INIT:
@@ -537,6 +541,32 @@ def load_torch_file(path: Path) -> dict[str, Tensor]:
     if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
         raise OSError(f"{path} does not hold a state dict (a mapping of names to tensors)")
     return state_dict
+
+
+# --- input checks shared by the models ---
+def warn_if_padding_and_no_attention_mask(module: nn.Module, config: PretrainedConfig, input_ids: Tensor | None,
+                                          attention_mask: Tensor | None) -> None:
+    """Warn, once per model, when input_ids (B, T) look padded and no attention_mask was given.
+
+    The reference's rule (``PreTrainedModel.warn_if_padding_and_no_attention_mask``): only the first and
+    last column are looked at (cheap), and the text adds a note when the pad token is also bos/eos/sep.
+    The reference warns once per process and only in some models; ours once per model, in every model
+    forward that takes an attention_mask (its encoder for an encoder-decoder).
+    """
+    pad = config.pad_token_id
+    if attention_mask is not None or input_ids is None or pad is None or input_ids.dim() < 2 or \
+            input_ids.shape[-1] == 0 or module.__dict__.get("_warned_padding_mask") or torch.jit.is_tracing() or \
+            torch.compiler.is_compiling() or not bool((input_ids[..., [-1, 0]] == pad).any()):
+        return
+    module._warned_padding_mask = True
+    text = ("We strongly recommend passing in an `attention_mask` since your input_ids may be padded. See "
+            "https://huggingface.co/docs/transformers/troubleshooting#incorrect-output-when-padding-tokens-arent-masked.")
+    eos = config.eos_token_id if isinstance(config.eos_token_id, list) else [config.eos_token_id]
+    if pad in (config.bos_token_id, config.sep_token_id, *eos):
+        text += (f"\nYou may ignore this warning if your `pad_token_id` ({pad}) is identical to the `bos_token_id` "
+                 f"({config.bos_token_id}), `eos_token_id` ({config.eos_token_id}), or the `sep_token_id` "
+                 f"({config.sep_token_id}), and your input is not padded.")
+    logger.warning(text)
 
 
 # --- losses shared by the heads (DESIGN rule 7) ---

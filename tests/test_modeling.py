@@ -256,3 +256,119 @@ def test_cold_load_stays_light(tmp_path):
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- issue 13, item 19(c): padded input_ids without an attention_mask warn (once per model) ---
+PAD_WARNING_MODELS = {  # class -> (config class, config); True: the reference warns there too
+    "BertModel": ("BertConfig", dict(TINY, pad_token_id=0), True),
+    "BertForSequenceClassification": ("BertConfig", dict(TINY, pad_token_id=0), True),  # the pooled fast path
+    "RobertaForMaskedLM": ("RobertaConfig", dict(TINY, pad_token_id=0, bos_token_id=5, eos_token_id=6), True),
+    "XLMRobertaModel": ("XLMRobertaConfig", dict(TINY, pad_token_id=0, bos_token_id=5, eos_token_id=6), True),
+    "DistilBertForSequenceClassification": ("DistilBertConfig", dict(dim=32, n_layers=1, n_heads=4, hidden_dim=37,
+                                                                     vocab_size=99, pad_token_id=0), True),
+    "GPT2LMHeadModel": ("GPT2Config", dict(vocab_size=99, n_embd=32, n_layer=1, n_head=4, n_positions=32,
+                                           bos_token_id=5, eos_token_id=6, pad_token_id=0), True),
+    "MarianMTModel": ("MarianConfig", dict(vocab_size=99, d_model=32, encoder_layers=1, decoder_layers=1,
+                                           encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=37,
+                                           decoder_ffn_dim=37, pad_token_id=0, eos_token_id=6,
+                                           decoder_start_token_id=0), True),
+    # the reference is silent for these three; a padded unmasked input is as wrong there, so ours warns
+    "LlamaForCausalLM": ("LlamaConfig", dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
+                                             num_attention_heads=4, pad_token_id=0, bos_token_id=5, eos_token_id=6),
+                         False),
+    "BartForConditionalGeneration": ("BartConfig", dict(vocab_size=99, d_model=32, encoder_layers=1, decoder_layers=1,
+                                                        encoder_attention_heads=4, decoder_attention_heads=4,
+                                                        encoder_ffn_dim=37, decoder_ffn_dim=37, pad_token_id=0,
+                                                        bos_token_id=5, eos_token_id=6, decoder_start_token_id=6),
+                                     False),
+    "BartForCausalLM": ("BartConfig", dict(vocab_size=99, d_model=32, encoder_layers=1, decoder_layers=1,
+                                           encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=37,
+                                           decoder_ffn_dim=37, pad_token_id=0, bos_token_id=5, eos_token_id=6),
+                        False),
+    "T5ForConditionalGeneration": ("T5Config", dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=1,
+                                                    num_heads=4, pad_token_id=0, eos_token_id=6,
+                                                    decoder_start_token_id=0), False),
+}
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _padding_warnings(model, logger_name: str, **inputs) -> list[str]:
+    """The attention-mask warnings one forward logs (handler on the logger itself: transformers' do not
+    propagate to the root)."""
+    handler = _Records()
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # whatever verbosity another test left (transformers.logging.set_verbosity_*)
+    logger.addHandler(handler)
+    try:
+        if "decoder_input_ids" not in inputs and model.config.is_encoder_decoder:
+            inputs["decoder_input_ids"] = torch.tensor([[0, 7], [0, 8]])  # starts with pad: never checked
+        with torch.no_grad():
+            model(**inputs)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return [m for m in handler.messages if "attention_mask" in m]
+
+
+@pytest.mark.parametrize("cls_name", list(PAD_WARNING_MODELS))
+def test_padding_without_attention_mask_warns_once(cls_name):
+    config_name, config, reference_warns = PAD_WARNING_MODELS[cls_name]
+    ours = getattr(minformers, cls_name)(getattr(minformers, config_name)(**config)).eval()
+    theirs = getattr(transformers, cls_name)(getattr(transformers, config_name)(**config)).eval()
+    padded = torch.tensor([[7, 8, 9, 10], [7, 8, 0, 0]])  # right padding: pad in the last column
+    cases = [  # (inputs, ours warns)
+        ({"input_ids": padded}, True),
+        ({"input_ids": padded, "attention_mask": (padded != 0).long()}, False),
+        ({"input_ids": torch.tensor([[7, 8, 9, 10], [7, 8, 9, 11]])}, False),  # no padding
+        ({"input_ids": torch.tensor([[7, 0, 9, 10], [7, 8, 0, 11]])}, False),  # pad only inside: not looked at
+        ({"input_ids": torch.tensor([[0, 0, 9, 10], [7, 8, 9, 11]])}, True),  # left padding
+    ]
+    for inputs, warns in cases:
+        transformers_logging = logging.getLogger("transformers.modeling_utils")
+        logging.Logger.warning_once.cache_clear()  # the reference warns once per process: reset it per case
+        mine = _padding_warnings(ours, "minformers.modeling", **inputs)
+        assert len(mine) == int(warns), (inputs, mine)
+        if reference_warns:
+            ref = _padding_warnings(theirs, transformers_logging.name, **inputs)
+            assert len(ref) == int(warns), (inputs, ref)
+            assert mine == ref[:len(mine)]  # the same text
+        if warns:  # once per model
+            assert _padding_warnings(ours, "minformers.modeling", **inputs) == []
+            ours = getattr(minformers, cls_name)(ours.config).eval()
+    unset = getattr(minformers, cls_name)(getattr(minformers, config_name)(**{**config, "pad_token_id": None})).eval()
+    if config_name.endswith("RobertaConfig"):  # positions count from the pad token: a clear error (the reference's
+        with pytest.raises(ValueError, match="pad_token_id is None"):  # is a TypeError from an embedding)
+            unset(input_ids=padded)
+    else:  # no pad token: nothing to warn about
+        assert _padding_warnings(unset, "minformers.modeling", input_ids=padded) == []
+
+
+def test_padding_warning_names_a_pad_token_equal_to_bos():
+    """pad == bos (GPT-2, Llama tokenizers): the warning says it may be ignored when the input is not padded."""
+    config = minformers.GPT2Config(vocab_size=99, n_embd=32, n_layer=1, n_head=4, n_positions=32, bos_token_id=0,
+                                   eos_token_id=0, pad_token_id=0)
+    model = minformers.GPT2LMHeadModel(config).eval()
+    [message] = _padding_warnings(model, "minformers.modeling", input_ids=torch.tensor([[0, 8, 9]]))
+    assert "You may ignore this warning if your `pad_token_id` (0) is identical to the `bos_token_id` (0)" in message
+    # generate() passes what the reference's passes; its cached steps are not user input: no warning
+    model = minformers.GPT2LMHeadModel(config).eval()
+    handler, logger = _Records(), logging.getLogger("minformers.modeling")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        model.generate(torch.tensor([[0, 8, 9]]), max_new_tokens=4, do_sample=False)  # starts with bos == pad
+        model(torch.tensor([[0, 8, 9]]))  # a user's call after generate() still warns
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert len([m for m in handler.messages if "attention_mask" in m]) == 1

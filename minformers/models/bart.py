@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from ..cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..modeling import PreTrainedModel
+from ..modeling import PreTrainedModel, warn_if_padding_and_no_attention_mask
 from ..outputs import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
@@ -241,6 +241,7 @@ class BartEncoder(nn.Module):
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         _ids_or_embeds(input_ids, inputs_embeds)
+        warn_if_padding_and_no_attention_mask(self, cfg, input_ids, attention_mask)  # the encoder's input only
         x = F.dropout(self.embed(input_ids, inputs_embeds), cfg.dropout, self.training)  # (B, S, H)
         mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, S) or None
         hidden_states = () if output_hidden_states else None
@@ -520,6 +521,8 @@ class BartForCausalLM(GenerationMixin, BartPreTrainedModel):
         labels must already hold the next token of each position (-100 = ignored).
         """
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
+        if past_key_values is None:  # cached decoding (generate) masks its own padding
+            self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         base = self.model.decoder(input_ids, attention_mask, encoder_hidden_states, encoder_attention_mask,
                                   head_mask, cross_attn_head_mask, past_key_values, inputs_embeds, use_cache,
                                   output_attentions, output_hidden_states, return_dict=True)

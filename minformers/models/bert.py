@@ -314,6 +314,7 @@ class BertModel(BertPreTrainedModel):
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         if position_ids is None:
             check_length((input_ids if input_ids is not None else inputs_embeds).size(1), cfg.max_position_embeddings)
 
@@ -340,6 +341,7 @@ class BertModel(BertPreTrainedModel):
                                 inputs_embeds=inputs_embeds, return_dict=True).pooler_output
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         if position_ids is None:
             check_length((input_ids if input_ids is not None else inputs_embeds).size(1),
                          self.config.max_position_embeddings)

@@ -200,6 +200,7 @@ class DistilBertModel(DistilBertPreTrainedModel):
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         check_length((input_ids if input_ids is not None else inputs_embeds).size(1), cfg.max_position_embeddings)
 
         x = self.embeddings(input_ids, inputs_embeds)  # (B, T, H)

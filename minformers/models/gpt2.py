@@ -281,6 +281,8 @@ class GPT2Model(GPT2PreTrainedModel):
         use_cache = (cfg.use_cache and not self.training) if use_cache is None else use_cache
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if past_key_values is None:  # cached decoding (generate) masks its own padding
+            self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         x = self.wte(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, H)
         T = x.shape[1]
         if use_cache and past_key_values is None:

@@ -111,8 +111,12 @@ class RobertaModel(RobertaPreTrainedModel):
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         pad = cfg.pad_token_id
         if position_ids is None:
+            if pad is None:
+                raise ValueError("RoBERTa counts positions from the pad token, but config.pad_token_id is None: set "
+                                 "it (1 in RoBERTa checkpoints) or pass position_ids")
             T = (input_ids if input_ids is not None else inputs_embeds).size(1)
             check_length(T, cfg.max_position_embeddings - pad - 1)
             if input_ids is not None:

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from ..cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..modeling import PreTrainedModel
+from ..modeling import PreTrainedModel, warn_if_padding_and_no_attention_mask
 from ..outputs import BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqModelOutput
 from .bert import activation, expand_head_mask, padding_mask
 from .heads import (
@@ -304,6 +304,8 @@ class T5Stack(nn.Module):
         prefix = "decoder_" if self.is_decoder else ""
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError(f"You have to specify exactly one of {prefix}input_ids or {prefix}inputs_embeds")
+        if not self.is_decoder:  # decoder inputs start with the pad token (T5's decoder start)
+            warn_if_padding_and_no_attention_mask(self, cfg, input_ids, attention_mask)
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)  # (B, T, H)
         B, T, _ = inputs_embeds.shape
