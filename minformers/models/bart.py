@@ -66,7 +66,7 @@ class BartConfig(PretrainedConfig):
     decoder_layers: int = 12
     decoder_ffn_dim: int = 4096
     decoder_attention_heads: int = 16
-    encoder_layerdrop: float = 0.0  # training only; not implemented (inference is unaffected)
+    encoder_layerdrop: float = 0.0  # training only: the chance to skip a layer (https://arxiv.org/abs/1909.11556)
     decoder_layerdrop: float = 0.0
     activation_function: str = "gelu"
     d_model: int = 1024  # H
@@ -249,7 +249,10 @@ class BartEncoder(nn.Module):
         for layer, hm in zip(self.layers, _layer_masks(head_mask, len(self.layers), x.dtype)):
             if output_hidden_states:
                 hidden_states += (x,)
-            x, probs = layer(x, mask, output_attentions, hm)
+            if self.training and float(torch.rand([])) < cfg.encoder_layerdrop:  # LayerDrop, drawn as the reference
+                probs = None  # the layer is skipped
+            else:
+                x, probs = layer(x, mask, output_attentions, hm)
             if output_attentions:
                 attentions += (probs,)
         if output_hidden_states:
@@ -290,7 +293,7 @@ class BartDecoder(nn.Module):
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         _ids_or_embeds(input_ids, inputs_embeds, "decoder_input_ids")
         cache = past_key_values
-        if use_cache and cache is None:
+        if use_cache and cache is None and not (self.training and cfg.decoder_layerdrop > 0):  # see LayerDrop below
             cache = EncoderDecoderCache()
         past = cache.get_seq_length() if cache is not None else 0
         x = self.embed(input_ids, inputs_embeds, past)  # (B, T, H)
@@ -302,7 +305,8 @@ class BartDecoder(nn.Module):
         cross_head_masks = _layer_masks(cross_attn_head_mask, len(self.layers), x.dtype)
         x, hidden_states, attentions, cross_attentions = run_decoder_layers(
             self.layers, x, self_mask, encoder_hidden_states, enc_mask, cache, head_masks, cross_head_masks,
-            output_attentions, output_hidden_states, collect_cross=encoder_hidden_states is not None)
+            output_attentions, output_hidden_states, collect_cross=encoder_hidden_states is not None,
+            layerdrop=cfg.decoder_layerdrop)
         if output_hidden_states:
             hidden_states += (x,)
         out = BaseModelOutputWithPastAndCrossAttentions(

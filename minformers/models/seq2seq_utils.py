@@ -105,13 +105,15 @@ def self_or_cross_kv(heads: Callable[[Tensor], Tensor], k_proj: nn.Module, v_pro
 def run_decoder_layers(layers: nn.ModuleList, x: Tensor, self_mask: Tensor | None, encoder_states: Tensor | None,
                        enc_mask: Tensor | None, cache: EncoderDecoderCache | None,
                        head_masks: list[Tensor | None], cross_head_masks: list[Tensor | None],
-                       output_attentions: bool, output_hidden_states: bool, collect_cross: bool
-                       ) -> tuple[Tensor, tuple | None, tuple | None, tuple | None]:
+                       output_attentions: bool, output_hidden_states: bool, collect_cross: bool,
+                       layerdrop: float | None = None) -> tuple[Tensor, tuple | None, tuple | None, tuple | None]:
     """x (B, T, H) through each layer ``layer(x, self_mask, encoder_states, enc_mask, cache, output_attentions,
     head_mask, cross_head_mask) -> (x, self_probs, cross_probs)``, collecting what was asked for.
 
     Returns x, the hidden states *entering* each layer (the caller appends the final one), the self-attention
-    and (when ``collect_cross``) the cross-attention probabilities.
+    and (when ``collect_cross``) the cross-attention probabilities. ``layerdrop`` (BART, Marian): in training,
+    each layer draws one ``torch.rand([])`` and is skipped when it is below ``layerdrop`` -- drawn even at 0,
+    as the reference does, so the random stream (every later dropout mask) stays the reference's.
     """
     hidden_states = () if output_hidden_states else None
     attentions = () if output_attentions else None
@@ -119,6 +121,11 @@ def run_decoder_layers(layers: nn.ModuleList, x: Tensor, self_mask: Tensor | Non
     for i, layer in enumerate(layers):
         if output_hidden_states:
             hidden_states += (x,)
+        if layerdrop is not None and layer.training and float(torch.rand([])) < layerdrop:
+            if cache is not None:
+                raise ValueError(f"LayerDrop skipped decoder layer {i}, which a KV cache cannot represent: pass "
+                                 "use_cache=False in training, or set decoder_layerdrop=0")
+            continue  # LayerDrop (https://arxiv.org/abs/1909.11556): this layer is skipped, as the reference
         x, self_probs, cross_probs = layer(x, self_mask, encoder_states, enc_mask, cache, output_attentions,
                                            head_masks[i], cross_head_masks[i])
         if output_attentions:

@@ -288,3 +288,28 @@ def test_causal_lm_from_a_full_bart_checkpoint(tmp_path):
     with torch.no_grad():
         expected = full.lm_head(full.model.decoder(input_ids=ids).last_hidden_state)
         torch.testing.assert_close(ours(ids).logits, expected, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("cls_name, extra", [("BartForConditionalGeneration", {}),
+                                             ("BartForConditionalGeneration", {"encoder_layerdrop": 0.5,
+                                                                               "decoder_layerdrop": 0.5}),
+                                             ("BartForCausalLM", {"decoder_layerdrop": 0.3})])
+def test_training_forward_draws_the_reference_random_stream(tmp_path, cls_name, extra):
+    """In training the reference draws one number per layer for LayerDrop (even at 0) before the layer's dropout:
+    with the same seed, ours draws the same, so dropout masks, skipped layers, logits and loss are equal."""
+    folder, ref = make_checkpoint(tmp_path, cls_name, dropout=0.1, encoder_layers=3, decoder_layers=3, **extra)
+    ours = getattr(minformers, cls_name).from_pretrained(folder)
+    batch = make_batch()
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    if cls_name == "BartForCausalLM":
+        inputs["labels"] = batch["input_ids"]
+    else:
+        inputs.update(decoder_input_ids=batch["decoder_input_ids"], labels=batch["decoder_input_ids"])
+    ref.train(), ours.train()
+    for seed in range(4):
+        torch.manual_seed(seed)
+        theirs = ref(**inputs)
+        torch.manual_seed(seed)
+        mine = ours(**inputs)
+        torch.testing.assert_close(mine.logits, theirs.logits, atol=1e-5, rtol=0)
+        torch.testing.assert_close(mine.loss, theirs.loss, atol=1e-5, rtol=0)

@@ -54,9 +54,8 @@ S2S = dict(vocab_size=99, d_model=32, encoder_layers=2, decoder_layers=2, encode
            decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64,
            pad_token_id=PAD, eos_token_id=2, decoder_start_token_id=2)
 SEQ2SEQ = {
-    # dropout 0 in training: the reference's LayerDrop draws a random number per layer even at layerdrop=0
-    "bart": ("BartConfig", "BartForConditionalGeneration", dict(S2S, bos_token_id=0, dropout=0.0)),
-    "marian": ("MarianConfig", "MarianMTModel", dict(S2S, dropout=0.0)),
+    "bart": ("BartConfig", "BartForConditionalGeneration", dict(S2S, bos_token_id=0)),
+    "marian": ("MarianConfig", "MarianMTModel", S2S),
     "t5": ("T5Config", "T5ForConditionalGeneration", dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2,
                                                           num_heads=4, decoder_start_token_id=0, pad_token_id=0,
                                                           eos_token_id=1)),
