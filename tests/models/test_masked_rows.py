@@ -42,6 +42,7 @@ ENCODERS = {
     "bert-token": ("BertConfig", "BertForTokenClassification", ENC),
     "bert-pooled": ("BertConfig", "BertForSequenceClassification", ENC),  # the packed first-token path
     "roberta": ("RobertaConfig", "RobertaForMaskedLM", ENC),
+    "roberta-causal": ("RobertaConfig", "RobertaForCausalLM", dict(ENC, is_decoder=True)),  # causal + padding, additive
     "xlm-roberta": ("XLMRobertaConfig", "XLMRobertaForSequenceClassification", ENC),
     "distilbert": ("DistilBertConfig", "DistilBertForMaskedLM", dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37,
                                                                      vocab_size=99, max_position_embeddings=64,
