@@ -25,7 +25,7 @@ LARGE_INTEGER = int(1e20)
 _INIT_KWARGS = (
     "model_max_length", "padding_side", "truncation_side", "model_input_names", "clean_up_tokenization_spaces",
     "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token",
-    "additional_special_tokens", "name_or_path", "split_special_tokens", "chat_template",
+    "additional_special_tokens", "name_or_path", "split_special_tokens", "chat_template", "added_tokens_decoder",
 )
 _BERT_KWARGS = ("do_lower_case", "tokenize_chinese_chars", "strip_accents", "wordpieces_prefix")
 # GPT-2 / RoBERTa / Llama options (accepted by those classes only: see their ``_extra_kwargs``)

@@ -220,6 +220,32 @@ def write_vocabulary_files(model: Any, folder: Path, prefix: str = "") -> list[P
     return [vj, mf]
 
 
+def write_added_tokens(tok: Any, folder: Path, prefix: str = "") -> list[Path]:
+    """added_tokens.json, the slow-tokenizer file of the tokens added beyond the vocabulary ({token: id},
+    sorted by token, as the reference writes it); nothing when there are none (a special token already in
+    the vocabulary is not one)."""
+    base = tok.get_vocab_size(with_added_tokens=False)
+    added = {t.content: t.id for t in tok.added_tokens if t.id >= base}
+    if not added:
+        return []
+    path = folder / (prefix + ADDED_TOKENS_FILE)
+    write_atomic(path, json.dumps(added, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return [path]
+
+
+def read_added_tokens(path: Path, special: set[str]) -> dict[int, Any]:
+    """A legacy added_tokens.json ({token: id}) as an ``added_tokens_decoder``: read, as upstream, only when
+    tokenizer_config.json has no ``added_tokens_decoder``; a token named as a special token is special
+    (and not normalised), the others are normalised."""
+    from .tokenizer import AddedToken
+
+    data = read_json(path)
+    if not isinstance(data, dict) or not all(isinstance(k, str) and type(v) is int for k, v in data.items()):
+        raise ValueError(f"{path} should map each added token to its id ({{\"token\": 30522, ...}}); "
+                         f"got {json.dumps(data)[:200]}")
+    return {idx: AddedToken(t, special=t in special, normalized=t not in special) for t, idx in data.items()}
+
+
 def tokenizer_class(spec: str) -> type:
     import importlib
 
@@ -288,6 +314,10 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
         init["chat_template"] = (folder / "chat_template.jinja").read_text(encoding="utf-8")
     elif (folder / "chat_template.json").is_file():
         init["chat_template"] = read_json(folder / "chat_template.json")["chat_template"]
+    if "added_tokens_decoder" not in config and (folder / ADDED_TOKENS_FILE).is_file():
+        named = [init.get(k) for k in SPECIAL_TOKENS_ATTRIBUTES] + list(init.get("additional_special_tokens") or [])
+        special = {t["content"] if isinstance(t, dict) else str(t) for t in named if t}
+        init["added_tokens_decoder"] = read_added_tokens(folder / ADDED_TOKENS_FILE, special)
     init.update(kwargs)
     init["name_or_path"] = name
     if target.__name__ == "MarianTokenizer":

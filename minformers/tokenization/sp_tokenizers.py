@@ -461,4 +461,5 @@ class MarianTokenizer(PreTrainedTokenizerFast):
             if Path(src).resolve() != path.resolve():
                 shutil.copyfile(src, path)
             written.append(path)
+        written += loading.write_added_tokens(self._source_tokenizer, folder, pre)  # as upstream's slow tokenizers
         return tuple(str(p) for p in written)

@@ -87,7 +87,8 @@ class SpecialTokensMixin:
         return self.get_vocab()
 
     def get_added_vocab(self) -> dict[str, int]:
-        return {t.content: t.id for t in self._tokenizer.added_tokens if t.content not in self._tokenizer.model.vocab}
+        """Every added token (special ones in the vocabulary too, as upstream), by id."""
+        return {t.content: t.id for t in sorted(self._tokenizer.added_tokens, key=lambda t: t.id)}
 
     def add_tokens(self, new_tokens: str | AddedToken | list[str | AddedToken], special_tokens: bool = False) -> int:
         if isinstance(new_tokens, (str, AddedToken)):

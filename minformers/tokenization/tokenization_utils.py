@@ -70,6 +70,28 @@ def save_folder(save_directory: str | os.PathLike, filename_prefix: str | None, 
     return folder, f"{filename_prefix}-" if filename_prefix else ""
 
 
+def _added_tokens_in_order(decoder: dict[int | str, Any] | None) -> list[AddedToken]:
+    """tokenizer_config.json's ``added_tokens_decoder`` ({id: token dict, AddedToken or str}) -> tokens by id."""
+    out = []
+    for idx, value in sorted(((int(i), v) for i, v in (decoder or {}).items()), key=lambda kv: kv[0]):
+        if isinstance(value, str):
+            token = AddedToken(value)
+        elif isinstance(value, dict):
+            if not isinstance(value.get("content"), str):
+                raise ValueError(f"added_tokens_decoder[{idx}] has no 'content' string: {value!r}")
+            token = AddedToken(value["content"], special=bool(value.get("special", False)), normalized=value.get("normalized"),
+                               lstrip=bool(value.get("lstrip", False)), rstrip=bool(value.get("rstrip", False)),
+                               single_word=bool(value.get("single_word", False)))
+        elif hasattr(value, "content"):  # ours, or the tokenizers library's AddedToken
+            token = AddedToken(str(value.content), special=bool(getattr(value, "special", False)),
+                               normalized=getattr(value, "normalized", None), lstrip=bool(getattr(value, "lstrip", False)),
+                               rstrip=bool(getattr(value, "rstrip", False)), single_word=bool(getattr(value, "single_word", False)))
+        else:
+            raise TypeError(f"added_tokens_decoder[{idx}] is a {type(value).__name__}; give a token dict, AddedToken or str")
+        out.append(token)
+    return out
+
+
 class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
     """The ``transformers`` tokenizer API over a :class:`Tokenizer`.
 
@@ -105,8 +127,11 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         name_or_path: str = "",
         split_special_tokens: bool = False,
         chat_template: str | dict[str, str] | None = None,
+        added_tokens_decoder: dict[int | str, AddedToken | dict[str, Any] | str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """`added_tokens_decoder` ({id: token}, as tokenizer_config.json keeps it): tokens the tokenizer must
+        have; those it lacks are added in id order, before the special tokens, as upstream does."""
         _unknown_kwargs(type(self).__name__ + "()", kwargs, _INIT_KWARGS + ("tokenizer_object", "tokenizer_file"))
         if tokenizer_object is None:
             if tokenizer_file is None:
@@ -142,6 +167,9 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
             value = given[key]
             self._special[key] = str(value) if value is not None else None
         self._additional: list[str] = [str(t) for t in additional_special_tokens or []]
+        for token in _added_tokens_in_order(added_tokens_decoder):
+            if token.content not in self._tokenizer._added_by_content:
+                self._tokenizer.add_token(token)
         new_specials = [t for t in list(self._special.values()) + self._additional if t is not None]
         for t in new_specials:
             if t not in self._tokenizer._added_by_content:
@@ -408,13 +436,16 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         return cfg
 
     def save_pretrained(self, save_directory: str | os.PathLike, legacy_format: bool | None = None, filename_prefix: str | None = None, push_to_hub: bool = False, **kwargs: Any) -> tuple[str, ...]:
-        """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json and vocab.txt (atomically)."""
+        """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json, the vocabulary files (vocab.txt, or
+        vocab.json + merges.txt) and, when tokens were added beyond the vocabulary, added_tokens.json (atomically)."""
         folder, pre = save_folder(save_directory, filename_prefix, push_to_hub, kwargs)
         paths = {name: folder / (pre + name) for name in (loading.CONFIG_FILE, loading.SPECIAL_TOKENS_MAP_FILE, loading.TOKENIZER_FILE)}
         loading.write_json(paths[loading.CONFIG_FILE], self._config_for_save())
         loading.write_json(paths[loading.SPECIAL_TOKENS_MAP_FILE], self.special_tokens_map)
         self._tokenizer.save(paths[loading.TOKENIZER_FILE])
         written = loading.write_vocabulary_files(self._tokenizer.model, folder, pre)
+        if written:  # with the slow-tokenizer files, as upstream: the added tokens they lack
+            written += loading.write_added_tokens(self._tokenizer, folder, pre)
         return tuple(str(p) for p in paths.values()) + tuple(str(p) for p in written)
 
     # -- training a new vocabulary ------------------------------------------------------------

@@ -375,3 +375,82 @@ def test_tiny_max_length_errors_say_what_to_do(our_tokenizer):
     with pytest.raises(ValueError, match=r"may cut only the first sequence \(2 tokens\).*longest_first"):
         our_tokenizer("hello world", "a much longer second text", truncation="only_first", max_length=6)
 
+
+# ---- added_tokens.json (issue 13, item 19b) -----------------------------------------------------------------
+ADDED_TEXT = "hello newtok <x y> [NEWSPECIAL] end"
+
+
+def _add_tokens(tok, added_token_cls) -> None:
+    tok.add_tokens(["newtok", "hello", added_token_cls("<x y>", lstrip=True)])  # "hello" is in the vocabulary
+    tok.add_special_tokens({"additional_special_tokens": ["[NEWSPECIAL]"]})
+
+
+def _strip_to_legacy(folder) -> None:
+    """A folder as saved before tokenizer.json and added_tokens_decoder: the vocabulary files + added_tokens.json."""
+    (folder / "tokenizer.json").unlink()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    del config["added_tokens_decoder"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize("family", ["wordpiece", "byte_level_bpe", "t5"])
+def test_save_pretrained_writes_added_tokens_json(family, truncation_pairs, tmp_path):
+    """Added tokens beyond the vocabulary go to added_tokens.json ({token: id}) byte for byte as the reference
+    writes it; each library loads the other's folder to the same ids, and the legacy folder (no tokenizer.json,
+    no added_tokens_decoder: the added tokens live only in added_tokens.json) loads to the same ids in both."""
+    from minformers.tokenization.tokenizer import AddedToken
+
+    _, ours, ref = next(p for p in truncation_pairs if p[0] == family)
+    ours, ref = copy_tokenizer(ours), copy_tokenizer(ref)
+    _add_tokens(ours, AddedToken)
+    _add_tokens(ref, transformers.AddedToken)
+    ours_dir, ref_dir = tmp_path / "ours", tmp_path / "ref"
+    written = ours.save_pretrained(ours_dir)
+    ref.save_pretrained(ref_dir)
+    assert str(ours_dir / "added_tokens.json") in written
+    text = (ours_dir / "added_tokens.json").read_text(encoding="utf-8")
+    assert text == (ref_dir / "added_tokens.json").read_text(encoding="utf-8")
+    in_vocab = "hello" in ref.backend_tokenizer.get_vocab(with_added_tokens=False)
+    assert ("hello" in json.loads(text)) is not in_vocab  # a token of the vocabulary is not an added one
+    assert json.loads(text)["newtok"] == ours.convert_tokens_to_ids("newtok")
+    assert ours.get_added_vocab() == ref.get_added_vocab()
+    if family == "t5":
+        return  # SentencePiece: the vocabulary file differs (reported); the added tokens' file is what is compared
+    from minformers import AutoTokenizer
+
+    expected = ref(ADDED_TEXT)["input_ids"]
+    assert ours(ADDED_TEXT)["input_ids"] == expected
+    assert transformers.AutoTokenizer.from_pretrained(ours_dir)(ADDED_TEXT)["input_ids"] == expected
+    assert AutoTokenizer.from_pretrained(ref_dir)(ADDED_TEXT)["input_ids"] == expected
+    _strip_to_legacy(ours_dir)
+    legacy_ref = transformers.AutoTokenizer.from_pretrained(ours_dir)
+    legacy_ours = AutoTokenizer.from_pretrained(ours_dir)
+    assert legacy_ours(ADDED_TEXT)["input_ids"] == legacy_ref(ADDED_TEXT)["input_ids"]
+    assert legacy_ours.get_added_vocab() == legacy_ref.get_added_vocab()
+    assert legacy_ours.convert_tokens_to_ids(["newtok", "[NEWSPECIAL]"]) == ours.convert_tokens_to_ids(["newtok", "[NEWSPECIAL]"])
+    assert "[NEWSPECIAL]" in legacy_ours.all_special_tokens
+
+
+def test_no_added_tokens_json_without_added_tokens(our_tokenizer, tmp_path):
+    our_tokenizer.save_pretrained(tmp_path)
+    assert not (tmp_path / "added_tokens.json").exists()  # as the reference: only tokens beyond the vocabulary
+
+
+def test_bad_added_tokens_json_is_named(our_tokenizer, tmp_path):
+    our_tokenizer.save_pretrained(tmp_path)
+    _strip_to_legacy_config_only(tmp_path)
+    (tmp_path / "added_tokens.json").write_text('["newtok"]')
+    with pytest.raises(ValueError, match=r"added_tokens.json should map each added token to its id"):
+        PreTrainedTokenizerFast.from_pretrained(tmp_path)
+
+
+def _strip_to_legacy_config_only(folder) -> None:
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    del config["added_tokens_decoder"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+
+def copy_tokenizer(tok):
+    import copy
+
+    return copy.deepcopy(tok)
