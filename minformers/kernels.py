@@ -62,6 +62,18 @@ MKL_ROW = _intel()  # single-row products go to MKL (see above)
 _CACHE: dict[tuple, tuple] = {}
 
 
+class Conv1D(nn.Module):
+    """A linear layer whose weight is stored transposed, (in, out): y = x @ W + b (GPT-2 checkpoint layout)."""
+
+    def __init__(self, nf: int, nx: int) -> None:  # nf outputs, nx inputs (the reference's argument order)
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return linear(x, self)  # x @ W + b (weight_of reads the transposed layout)
+
+
 def weight_of(layer: nn.Module) -> Tensor:
     """The (out, in) weight of an nn.Linear, or of GPT-2's transposed Conv1D (stored (in, out))."""
     w = layer.weight
@@ -248,7 +260,6 @@ def quantize_int8(model: nn.Module, skip: tuple[str, ...] = ()) -> nn.Module:
     if not hasattr(torch, "_weight_int8pack_mm"):
         raise RuntimeError("this PyTorch has no int8 weight-only product (torch._weight_int8pack_mm); "
                            "use PyTorch >= 2.4")
-    from .models.gpt2 import Conv1D
 
     model.to(torch.bfloat16).eval()
     targets = [(name, mod) for name, mod in model.named_modules()

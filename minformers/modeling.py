@@ -18,7 +18,6 @@ import inspect
 import json
 import logging
 import os
-import pickle
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,15 +27,13 @@ import torch
 from torch import Tensor, nn
 
 from . import serialization
+from .serialization import (SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_INDEX_NAME, WEIGHTS_NAME,  # noqa: F401
+                            load_checkpoint, load_torch_file)
 from .configuration import CONFIG_NAME, HUB_KWARGS, PretrainedConfig, pop_hub_kwargs, read_config_file
 from .kernels import Int8Linear, int8_request, quantize_int8
 
 logger = logging.getLogger(__name__)
 
-SAFE_WEIGHTS_NAME = "model.safetensors"
-SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
-WEIGHTS_NAME = "pytorch_model.bin"
-WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
 
 # Legacy checkpoint key -> our key (DESIGN rule 2: renames are data). Old TF-converted BERT
 # checkpoints name LayerNorm parameters gamma/beta; the reference renames them the same way.
@@ -485,62 +482,6 @@ def _resolve_dtype(dtype: Any, config: PretrainedConfig, state_dict: dict[str, T
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be a torch.dtype, a dtype name or 'auto', got {dtype!r}")
     return dtype
-
-
-# --- reading checkpoint files ---
-def load_checkpoint(folder: Path, name: str, use_safetensors: bool | None = None) -> dict[str, Tensor]:
-    """The state dict of a model folder: safetensors (single or sharded) first, then pytorch_model.bin."""
-    from .hub import checkpoint_file, shard_names
-
-    candidates = []
-    if use_safetensors is not False:
-        candidates += [SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME]
-    if use_safetensors is not True:
-        candidates += [WEIGHTS_NAME, WEIGHTS_INDEX_NAME]
-    for filename in candidates:
-        path = folder / filename
-        if not path.is_file():
-            continue
-        if filename.endswith(".index.json"):
-            state_dict: dict[str, Tensor] = {}
-            for shard in shard_names(path):  # refuses names that leave the folder (../, absolute)
-                shard_path = checkpoint_file(folder, shard)
-                if not shard_path.is_file():
-                    raise OSError(f"{path} lists the shard {shard!r}, but {shard_path} does not exist")
-                state_dict.update(_load_weights_file(shard_path))
-            return state_dict
-        return _load_weights_file(path)
-    raise OSError(
-        f"{name} does not appear to have a file named {', '.join(candidates[:-1])} or {candidates[-1]} "
-        f"(looked in {folder})."
-    )
-
-
-def _load_weights_file(path: Path) -> dict[str, Tensor]:
-    if path.suffix == ".safetensors":
-        return serialization.load_file(path)
-    return load_torch_file(path)
-
-
-def load_torch_file(path: Path) -> dict[str, Tensor]:
-    """A pytorch_model.bin, only through torch.load(weights_only=True): a pickle that would run code is refused."""
-    try:
-        try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as e:
-            if "mmap" not in str(e):
-                raise
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
-    except pickle.UnpicklingError as e:
-        raise OSError(
-            f"Refusing to load {path}: it holds Python objects other than tensors, and unpickling them could "
-            f"run code from the file. Convert the checkpoint to safetensors. ({str(e).splitlines()[0]})"
-        ) from e
-    except (RuntimeError, EOFError, ValueError) as e:
-        raise OSError(f"Unable to load weights from {path}: the file is corrupt or not a PyTorch checkpoint ({e})") from e
-    if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
-        raise OSError(f"{path} does not hold a state dict (a mapping of names to tensors)")
-    return state_dict
 
 
 # --- input checks shared by the models ---

@@ -10,6 +10,9 @@ The header maps each tensor name to ``{"dtype": "F32", "shape": [..], "data_offs
 Reading validates the header before touching any data (a corrupt or truncated file gives
 :class:`SafetensorsError` naming the file) and memory-maps the data: every tensor is a
 view of a private copy-on-write mapping of the file, so loading copies nothing.
+
+At the end: the checkpoint file names and reading a model folder's weights (safetensors, single or
+sharded, then pytorch_model.bin through ``torch.load(weights_only=True)``).
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import json
 import math
 import mmap
 import os
+import pickle
 import struct
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
+from torch import Tensor
+
+from .hub import checkpoint_file, shard_names
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors library's own limit
 
@@ -197,3 +204,63 @@ def shared_groups(names_and_tensors: Iterable[tuple[str, torch.Tensor]]) -> list
             continue
         groups.setdefault((t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape)), []).append(name)
     return [g for g in groups.values() if len(g) > 1]
+
+
+SAFE_WEIGHTS_NAME = "model.safetensors"
+SAFE_WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
+WEIGHTS_NAME = "pytorch_model.bin"
+WEIGHTS_INDEX_NAME = "pytorch_model.bin.index.json"
+
+
+# --- reading checkpoint files ---
+def load_checkpoint(folder: Path, name: str, use_safetensors: bool | None = None) -> dict[str, Tensor]:
+    """The state dict of a model folder: safetensors (single or sharded) first, then pytorch_model.bin."""
+    candidates = []
+    if use_safetensors is not False:
+        candidates += [SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME]
+    if use_safetensors is not True:
+        candidates += [WEIGHTS_NAME, WEIGHTS_INDEX_NAME]
+    for filename in candidates:
+        path = folder / filename
+        if not path.is_file():
+            continue
+        if filename.endswith(".index.json"):
+            state_dict: dict[str, Tensor] = {}
+            for shard in shard_names(path):  # refuses names that leave the folder (../, absolute)
+                shard_path = checkpoint_file(folder, shard)
+                if not shard_path.is_file():
+                    raise OSError(f"{path} lists the shard {shard!r}, but {shard_path} does not exist")
+                state_dict.update(_load_weights_file(shard_path))
+            return state_dict
+        return _load_weights_file(path)
+    raise OSError(
+        f"{name} does not appear to have a file named {', '.join(candidates[:-1])} or {candidates[-1]} "
+        f"(looked in {folder})."
+    )
+
+
+def _load_weights_file(path: Path) -> dict[str, Tensor]:
+    if path.suffix == ".safetensors":
+        return load_file(path)
+    return load_torch_file(path)
+
+
+def load_torch_file(path: Path) -> dict[str, Tensor]:
+    """A pytorch_model.bin, only through torch.load(weights_only=True): a pickle that would run code is refused."""
+    try:
+        try:
+            state_dict = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as e:
+            if "mmap" not in str(e):
+                raise
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+    except pickle.UnpicklingError as e:
+        raise OSError(
+            f"Refusing to load {path}: it holds Python objects other than tensors, and unpickling them could "
+            f"run code from the file. Convert the checkpoint to safetensors. ({str(e).splitlines()[0]})"
+        ) from e
+    except (RuntimeError, EOFError, ValueError) as e:
+        raise OSError(f"Unable to load weights from {path}: the file is corrupt or not a PyTorch checkpoint ({e})") from e
+    if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
+        raise OSError(f"{path} does not hold a state dict (a mapping of names to tensors)")
+    return state_dict

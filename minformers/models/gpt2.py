@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from ..cache import DynamicCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..kernels import linear
+from ..kernels import Conv1D, linear  # Conv1D: GPT-2's transposed linear layer, with the other linear kernels
 from ..modeling import PreTrainedModel, classification_loss, span_loss
 from ..outputs import (
     BaseModelOutputWithPast,
@@ -147,18 +147,6 @@ def last_token_logits(logits: Tensor, input_ids: Tensor | None, pad_token_id: in
         not_pad = (input_ids != pad_token_id).to(torch.int32)
         last = (torch.arange(input_ids.shape[-1], dtype=torch.int32) * not_pad).argmax(-1)
     return logits[torch.arange(B), last]
-
-
-class Conv1D(nn.Module):
-    """A linear layer whose weight is stored transposed, (in, out): y = x @ W + b (GPT-2 checkpoint layout)."""
-
-    def __init__(self, nf: int, nx: int) -> None:  # nf outputs, nx inputs (the reference's argument order)
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(nx, nf))
-        self.bias = nn.Parameter(torch.zeros(nf))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return linear(x, self)  # x @ W + b (kernels.weight_of reads the transposed layout)
 
 
 class GPT2Attention(nn.Module):
