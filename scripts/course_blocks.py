@@ -27,8 +27,10 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_SHARED_NOTES = Path(__file__).resolve().parents[2] / "shared" / "course-notes"  # the source, beside the repo
+_COPIED_NOTES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "course_notes"  # for a lone clone
 NOTES_DIR = Path(os.environ.get("MINFORMERS_COURSE_NOTES",
-                                Path(__file__).resolve().parents[2] / "shared" / "course-notes"))
+                                _SHARED_NOTES if _SHARED_NOTES.is_dir() else _COPIED_NOTES))
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 CELL = re.compile(r"^In \[\d*\]:\s*$")
 PROMPT = re.compile(r"^(>>> |\.\.\.( |$))")
