@@ -68,6 +68,8 @@ class TrainingArguments:
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-8
     max_grad_norm: float = 1.0
+    bf16: bool = False  # mixed precision: forward and loss under torch.autocast("cpu", bfloat16), weights fp32
+    fp16: bool = False  # refused on CPU (needs loss scaling); use bf16
     optim: str = "adamw_torch_fused"  # the reference's default with torch >= 2.8
     num_train_epochs: float = 3.0
     max_steps: int = -1
@@ -131,6 +133,12 @@ class TrainingArguments:
                 self.metric_for_best_model = "loss"
         if self.metric_for_best_model is not None and self.greater_is_better is None:
             self.greater_is_better = not self.metric_for_best_model.endswith("loss")
+        if self.fp16 and self.bf16:
+            raise ValueError("fp16=True and bf16=True: choose one mixed precision")
+        if self.fp16:
+            raise ValueError("fp16=True: float16 mixed precision needs loss scaling, which minformers' CPU Trainer "
+                             "does not do. Use bf16=True instead (the same speed-up on CPUs with AMX or "
+                             "AVX-512-BF16, and no loss scaling needed)")
         if self.gradient_accumulation_steps < 1:
             raise ValueError("gradient_accumulation_steps must be >= 1")
         if self.warmup_ratio < 0 or self.warmup_ratio > 1:

@@ -13,6 +13,7 @@ same code trains with DistributedDataParallel over gloo (see docs/distributed.md
 
 from __future__ import annotations
 
+
 import json
 import math
 import os
@@ -271,6 +272,16 @@ class Trainer:
         return self.lr_scheduler.get_last_lr()[0]
 
     # --- one step
+    def autocast_smart_context_manager(self, cache_enabled: bool | None = True) -> Any:
+        """``torch.autocast("cpu", dtype=torch.bfloat16)`` when ``args.bf16``, else a no-op (as the reference)."""
+        if self.args.bf16:
+            return torch.autocast(device_type="cpu", dtype=torch.bfloat16, cache_enabled=cache_enabled)
+        return nullcontext()
+
+    def compute_loss_context_manager(self) -> Any:
+        """The context every forward of training and evaluation runs in (mixed precision)."""
+        return self.autocast_smart_context_manager()
+
     def compute_loss(self, model: nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
         if self.compute_loss_func is not None and "labels" in inputs:
@@ -292,7 +303,8 @@ class Trainer:
         """Forward, loss / (batches in this accumulation), backward; returns the detached scaled loss."""
         model.train()
         nothing_to_learn = self._nothing_to_learn(inputs)  # before compute_loss, which may pop the labels
-        loss = self.compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
+        with self.compute_loss_context_manager():
+            loss = self.compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
         if not torch.isfinite(loss.detach()).all() and nothing_to_learn:
             # Every label is -100 (e.g. an empty line in token classification): the mean loss is 0/0 = NaN,
             # but nothing diverged. Contribute exactly nothing: zero gradients (through a surrogate, so every
@@ -378,7 +390,7 @@ class Trainer:
             labels = tuple(inputs[k] for k in self.label_names)
             labels = labels[0] if len(labels) == 1 else labels
         ignore = set(ignore_keys or [])
-        with torch.no_grad():
+        with torch.no_grad(), self.compute_loss_context_manager():
             outputs = model(**inputs)
             loss = None
             if has_labels:

@@ -23,7 +23,7 @@ def _metrics(eval_pred):
     return {"accuracy": float((np.argmax(logits, -1) == labels).mean())}
 
 
-def _run(lib, folder, rows, out_dir, ga: int, dropout: bool):
+def _run(lib, folder, rows, out_dir, ga: int, dropout: bool, bf16: bool = False):
     torch.set_num_threads(1)
     kw = {} if dropout else {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
     tok = lib.AutoTokenizer.from_pretrained(folder)
@@ -34,7 +34,7 @@ def _run(lib, folder, rows, out_dir, ga: int, dropout: bool):
                                  per_device_eval_batch_size=8, gradient_accumulation_steps=ga, max_steps=STEPS,
                                  learning_rate=2e-3, warmup_steps=4, weight_decay=0.01, logging_steps=1,
                                  eval_strategy="steps", eval_steps=10, save_strategy="no", report_to="none",
-                                 disable_tqdm=True, use_cpu=True, seed=7)
+                                 disable_tqdm=True, use_cpu=True, seed=7, bf16=bf16)
     trainer = recording(lib.Trainer)(model=model, args=args, train_dataset=train, eval_dataset=evals,
                                      data_collator=lib.DataCollatorWithPadding(tok), compute_metrics=_metrics)
     trainer.train()
@@ -65,6 +65,35 @@ def test_losses_match_reference(ga, dropout, tiny_checkpoints, rotten_tomatoes_r
     assert our_final["eval_loss"] == pytest.approx(ref_final["eval_loss"], abs=1e-4)
     for k, v in ref_w.items():
         torch.testing.assert_close(our_w[k], v, atol=2e-4, rtol=1e-3, msg=k)
+
+
+def test_bf16_mixed_precision_matches_reference(tiny_checkpoints, rotten_tomatoes_rows, tmp_path):
+    """bf16=True: forward and loss under CPU autocast (bf16 products), fp32 weights and optimizer, fp32 logits
+    for compute_metrics -- the reference's cpu_amp. The losses follow the reference's to bf16 precision and
+    differ from an fp32 run (so autocast really was on)."""
+    import transformers
+
+    import minformers
+
+    folder = tiny_checkpoints("BertForSequenceClassification")
+    ours, our_evals, our_w, our_final = _run(minformers, folder, rotten_tomatoes_rows, tmp_path / "o", 1, False, True)
+    ref, ref_evals, _, ref_final = _run(transformers, folder, rotten_tomatoes_rows, tmp_path / "r", 1, False, True)
+    fp32, *_ = _run(minformers, folder, rotten_tomatoes_rows, tmp_path / "f", 1, False, False)
+    diff = np.abs(np.array(ours) - np.array(ref))
+    print(f"\nbf16 parity: max per-step loss diff {diff.max():.2e} (vs our fp32 run: "
+          f"{np.abs(np.array(ours) - np.array(fp32)).max():.2e})")
+    assert diff.max() < 2e-3, f"bf16 losses differ from the reference's by up to {diff.max():.2e}"
+    assert np.abs(np.array(ours) - np.array(fp32)).max() > 1e-5, "bf16=True gave exactly the fp32 losses"
+    assert all(v.dtype == torch.float32 for v in our_w.values() if v.is_floating_point())
+    assert our_final["eval_accuracy"] == ref_final["eval_accuracy"]
+    assert our_final["eval_loss"] == pytest.approx(ref_final["eval_loss"], abs=2e-2)
+
+
+def test_fp16_on_cpu_is_refused_with_advice():
+    import minformers
+
+    with pytest.raises(ValueError, match="bf16=True"):
+        minformers.TrainingArguments(output_dir="x", fp16=True)
 
 
 # --- a batch with nothing to learn (issue 13, item 5)
