@@ -67,7 +67,7 @@ def test_losses_match_reference(ga, dropout, tiny_checkpoints, rotten_tomatoes_r
         torch.testing.assert_close(our_w[k], v, atol=2e-4, rtol=1e-3, msg=k)
 
 
-def test_bf16_mixed_precision_matches_reference(tiny_checkpoints, rotten_tomatoes_rows, tmp_path):
+def test_bf16_mixed_precision_matches_reference(tiny_checkpoints, rotten_tomatoes_rows, tmp_path, monkeypatch):
     """bf16=True: forward and loss under CPU autocast (bf16 products), fp32 weights and optimizer, fp32 logits
     for compute_metrics -- the reference's cpu_amp. The losses follow the reference's to bf16 precision and
     differ from an fp32 run (so autocast really was on)."""
@@ -77,7 +77,14 @@ def test_bf16_mixed_precision_matches_reference(tiny_checkpoints, rotten_tomatoe
 
     folder = tiny_checkpoints("BertForSequenceClassification")
     ours, our_evals, our_w, our_final = _run(minformers, folder, rotten_tomatoes_rows, tmp_path / "o", 1, False, True)
-    ref, ref_evals, _, ref_final = _run(transformers, folder, rotten_tomatoes_rows, tmp_path / "r", 1, False, True)
+    # the reference's TrainingArguments(bf16=True) sets os.environ["ACCELERATE_MIXED_PRECISION"]; monkeypatch undoes it
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "no")
+    try:
+        ref, ref_evals, _, ref_final = _run(transformers, folder, rotten_tomatoes_rows, tmp_path / "r", 1, False, True)
+    finally:  # and accelerate keeps mixed_precision="bf16" in a process-wide state
+        from accelerate.state import AcceleratorState
+
+        AcceleratorState._reset_state(reset_partial_state=True)
     fp32, *_ = _run(minformers, folder, rotten_tomatoes_rows, tmp_path / "f", 1, False, False)
     diff = np.abs(np.array(ours) - np.array(ref))
     print(f"\nbf16 parity: max per-step loss diff {diff.max():.2e} (vs our fp32 run: "
