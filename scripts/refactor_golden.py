@@ -460,9 +460,10 @@ def section_saving(g: Golden, mf, toks: dict) -> dict:
 
 def pipeline_runs(g: Golden, name: str, make, inputs, sizes=(None, 1, 4), **call) -> None:
     """One pipeline (made once), called with each batch_size; its answers as JSON."""
-    pipe = g.run(f"pipe.{name}.make", lambda: type(make()).__name__)
-    pipe = make() if pipe is not None else None
-    for bs in sizes if pipe is not None else ():
+    made = []
+    g.run(f"pipe.{name}.make", lambda: type(made.append(make()) or made[0]).__name__)
+    pipe = made[0] if made else None
+    for bs in sizes if made else ():
         torch.manual_seed(3)
         g.run(f"pipe.{name}.bs{bs}", lambda: pipe(inputs, **(call if bs is None else {**call, "batch_size": bs})))
     g.rng(f"pipe.{name}")
@@ -470,14 +471,15 @@ def pipeline_runs(g: Golden, name: str, make, inputs, sizes=(None, 1, 4), **call
 
 def section_pipelines(g: Golden, mf, folders: dict) -> None:
     texts = TEXTS[:3] + ["I hate this so much!", "This course is amazing, thank you."]
-    pipeline_runs(g, "sentiment", lambda: mf.pipeline("sentiment-analysis"), texts)
-    pipeline_runs(g, "sentiment_top_k", lambda: mf.pipeline("text-classification"), texts[:2], top_k=None)
+    sentiment, zero_shot = mf.pipeline("sentiment-analysis"), mf.pipeline("zero-shot-classification")
+    pipeline_runs(g, "sentiment", lambda: sentiment, texts)
+    pipeline_runs(g, "sentiment_top_k", lambda: sentiment, texts[:2], top_k=None)
     pipeline_runs(g, "ner", lambda: mf.pipeline("ner", aggregation_strategy="simple"), texts)
     pipeline_runs(g, "ner_raw", lambda: mf.pipeline("ner"), texts[1:3], sizes=(None,))
     pipeline_runs(g, "features", lambda: mf.pipeline("feature-extraction"), texts[:3], return_tensors=True)
-    pipeline_runs(g, "zero_shot", lambda: mf.pipeline("zero-shot-classification"), texts[:3],
+    pipeline_runs(g, "zero_shot", lambda: zero_shot, texts[:3],
                   candidate_labels=["education", "politics", "business"])
-    pipeline_runs(g, "zero_shot_multi", lambda: mf.pipeline("zero-shot-classification"), texts[:2],
+    pipeline_runs(g, "zero_shot_multi", lambda: zero_shot, texts[:2],
                   candidate_labels=["education", "politics"], multi_label=True, sizes=(None,))
     pipeline_runs(g, "text_generation_tiny", lambda: mf.pipeline("text-generation", model=str(folders["gpt2"])),
                   ["Hello there", "A longer prompt for the tiny model"], max_new_tokens=4, do_sample=True)
