@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..serialization import save_file
+from .. import serialization
 from . import checkpointing as ckpt
 from .arguments import TrainingArguments, resolve_steps, training_lengths
 from .callbacks import (CallbackHandler, DefaultFlowCallback, PrinterCallback, ProgressCallback, TrainerControl,
@@ -156,7 +156,8 @@ class Trainer:
 
     # --- data
     def _prepare(self, dataset: Any, description: str) -> tuple[Any, Callable]:
-        dataset, columns, kept = prepare_dataset(dataset, self.model, remove_unused_columns=self.args.remove_unused_columns,
+        dataset, columns, kept = prepare_dataset(dataset, self.model,
+                                                 remove_unused_columns=self.args.remove_unused_columns,
                                                  label_names=self.label_names, description=description)
         if description == "training dataset":
             self._train_columns = columns
@@ -565,8 +566,8 @@ class Trainer:
             if hasattr(model, "save_pretrained"):
                 model.save_pretrained(output_dir)
             else:
-                save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
-                          Path(output_dir) / "model.safetensors")
+                serialization.save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
+                                        Path(output_dir) / "model.safetensors")
             if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
                 self.processing_class.save_pretrained(output_dir)
             (Path(output_dir) / ckpt.TRAINING_ARGS_NAME).write_text(self.args.to_json_string() + "\n")
