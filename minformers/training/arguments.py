@@ -190,7 +190,7 @@ class TrainingArguments:
 
     @property
     def device(self) -> Any:
-        import torch
+        import torch  # only here: making TrainingArguments needs no torch import
 
         return torch.device("cpu")
 
