@@ -22,6 +22,7 @@ from ..generation import GenerationMixin
 from ..kernels import Conv1D  # Conv1D: GPT-2's transposed linear layer, with the other linear kernels
 from ..modeling import PreTrainedModel
 from ..outputs import (
+    ModelOutput,
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
@@ -259,7 +260,22 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
         return returned(causal_lm_output(self.lm_head, base, labels, logits_to_keep), return_dict, self.config)
 
 
-class GPT2ForSequenceClassification(GPT2PreTrainedModel):
+class _GPT2LabelledHead(GPT2PreTrainedModel):
+    """The forward of the heads trained with ``labels`` (sequence and token classification): the base model,
+    then the class's ``_head(base, labels, input_ids)``."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> ModelOutput | tuple:
+        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels, input_ids), return_dict, self.config)
+
+
+class GPT2ForSequenceClassification(_GPT2LabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: GPT2Config) -> None:
@@ -269,19 +285,13 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         self.score = nn.Linear(config.n_embd, config.num_labels, bias=False)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> SequenceClassifierOutputWithPast | tuple:
-        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
         logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        return returned(last_token_classifier_output(logits, labels, self.config, base), return_dict, self.config)
+        return last_token_classifier_output(logits, labels, self.config, base)
 
 
-class GPT2ForTokenClassification(GPT2PreTrainedModel):
+class GPT2ForTokenClassification(_GPT2LabelledHead):
     """Every token -> dropout -> linear: logits (B, T, num_labels)."""
 
     def __init__(self, config: GPT2Config) -> None:
@@ -292,16 +302,10 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> TokenClassifierOutput:
         logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        return returned(token_classifier_output(logits, labels, base), return_dict, self.config)
+        return token_classifier_output(logits, labels, base)
 
 
 class GPT2ForQuestionAnswering(GPT2PreTrainedModel):

@@ -20,6 +20,7 @@ from ..generation import GenerationMixin
 from ..kernels import linear
 from ..modeling import PreTrainedModel
 from ..outputs import (
+    ModelOutput,
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
@@ -269,7 +270,21 @@ class LlamaForCausalLM(GenerationMixin, LlamaPreTrainedModel):
         return returned(causal_lm_output(self.lm_head, base, labels, logits_to_keep), return_dict, self.config)
 
 
-class LlamaForSequenceClassification(LlamaPreTrainedModel):
+class _LlamaLabelledHead(LlamaPreTrainedModel):
+    """The forward of the heads trained with ``labels`` (sequence and token classification): the base model,
+    then the class's ``_head(base, labels, input_ids)``."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> ModelOutput | tuple:
+        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                          output_attentions, output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels, input_ids), return_dict, self.config)
+
+
+class LlamaForSequenceClassification(_LlamaLabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: LlamaConfig) -> None:
@@ -279,18 +294,13 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> SequenceClassifierOutputWithPast | tuple:
-        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                          output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
         logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        return returned(last_token_classifier_output(logits, labels, self.config, base), return_dict, self.config)
+        return last_token_classifier_output(logits, labels, self.config, base)
 
 
-class LlamaForTokenClassification(LlamaPreTrainedModel):
+class LlamaForTokenClassification(_LlamaLabelledHead):
     """Every token -> dropout -> linear ("score"): logits (B, T, num_labels)."""
 
     def __init__(self, config: LlamaConfig) -> None:
@@ -301,15 +311,10 @@ class LlamaForTokenClassification(LlamaPreTrainedModel):
         self.score = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> TokenClassifierOutput | tuple:
-        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                          output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> TokenClassifierOutput:
         logits = self.score(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        return returned(token_classifier_output(logits, labels, base, upcast=True), return_dict, self.config)
+        return token_classifier_output(logits, labels, base, upcast=True)
 
 
 class LlamaForQuestionAnswering(LlamaPreTrainedModel):
