@@ -158,16 +158,11 @@ def _pack(layers: tuple[nn.Module, ...]) -> tuple[Tensor, Tensor | None] | None:
         return _to_onednn(w.contiguous()), b
 
 
-# config.json activation names -> `linear`'s act (None: not fusable, apply the module afterwards)
-CONFIG_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh",
-                      "relu": "relu", "silu": "silu", "swish": "silu"}
-
-
 def linear(x: Tensor, *layers: nn.Module, act: str | None = None) -> Tensor:
     """act(x W^T + b) for one layer, or for several fused into one product (outputs concatenated).
 
     layers: nn.Linear (or Conv1D) modules with the same input size; `act` one of None, "gelu",
-    "gelu_tanh", "silu", "relu" (CONFIG_ACTIVATIONS maps config.json names to these).
+    "gelu_tanh", "silu", "relu" (models/base.py's `fused_activation` maps config.json names to these).
     """
     post, algorithm, fn = _ACTIVATIONS[act]
     if isinstance(layers[0], Int8Linear):

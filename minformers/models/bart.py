@@ -31,19 +31,22 @@ from ..outputs import (
     CausalLMOutputWithCrossAttentions,
     Seq2SeqModelOutput,
 )
-from .bert import activation, attention, padding_mask
+from .base import (
+    activation,
+    attention,
+    causal_mask,
+    check_ids_or_embeds,
+    layer_head_masks,
+    padding_mask,
+    token_loss,
+)
 from .heads import (  # shared with T5
     Seq2SeqClassificationHead,
     Seq2SeqLMMixin,
     Seq2SeqQuestionAnsweringMixin,
     Seq2SeqSequenceClassificationMixin,
-    token_loss,
 )
 from .seq2seq_utils import (  # shared with Marian and T5
-    _ids_or_embeds,
-    _layer_masks,
-    causal_mask,
-    cross_mask,
     default_decoder_input_ids,
     encode_decode,
     run_decoder_layers,
@@ -240,13 +243,13 @@ class BartEncoder(nn.Module):
         output_attentions = cfg.output_attentions if output_attentions is None else output_attentions
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        _ids_or_embeds(input_ids, inputs_embeds)
+        check_ids_or_embeds(input_ids, inputs_embeds)
         warn_if_padding_and_no_attention_mask(self, cfg, input_ids, attention_mask)  # the encoder's input only
         x = F.dropout(self.embed(input_ids, inputs_embeds), cfg.dropout, self.training)  # (B, S, H)
         mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, S) or None
         hidden_states = () if output_hidden_states else None
         attentions = () if output_attentions else None
-        for layer, hm in zip(self.layers, _layer_masks(head_mask, len(self.layers), x.dtype)):
+        for layer, hm in zip(self.layers, layer_head_masks(head_mask, len(self.layers), x.dtype)):
             if output_hidden_states:
                 hidden_states += (x,)
             if self.training and float(torch.rand([])) < cfg.encoder_layerdrop:  # LayerDrop, drawn as the reference
@@ -291,7 +294,7 @@ class BartDecoder(nn.Module):
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         use_cache = cfg.use_cache if use_cache is None else use_cache
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        _ids_or_embeds(input_ids, inputs_embeds, "decoder_input_ids")
+        check_ids_or_embeds(input_ids, inputs_embeds, "decoder_input_ids")
         cache = past_key_values
         if use_cache and cache is None and not (self.training and cfg.decoder_layerdrop > 0):  # see LayerDrop below
             cache = EncoderDecoderCache()
@@ -300,9 +303,9 @@ class BartDecoder(nn.Module):
         x = F.dropout(x, cfg.dropout, self.training)
         B, T, _ = x.shape
         self_mask = causal_mask(attention_mask, T, past, x.dtype, x.device)  # (B|1, 1, T, past + T) or None
-        enc_mask = cross_mask(encoder_attention_mask, x.dtype) if encoder_hidden_states is not None else None
-        head_masks = _layer_masks(head_mask, len(self.layers), x.dtype)
-        cross_head_masks = _layer_masks(cross_attn_head_mask, len(self.layers), x.dtype)
+        enc_mask = padding_mask(encoder_attention_mask, x.dtype) if encoder_hidden_states is not None else None
+        head_masks = layer_head_masks(head_mask, len(self.layers), x.dtype)
+        cross_head_masks = layer_head_masks(cross_attn_head_mask, len(self.layers), x.dtype)
         x, hidden_states, attentions, cross_attentions = run_decoder_layers(
             self.layers, x, self_mask, encoder_hidden_states, enc_mask, cache, head_masks, cross_head_masks,
             output_attentions, output_hidden_states, collect_cross=encoder_hidden_states is not None,

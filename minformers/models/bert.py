@@ -8,25 +8,36 @@ last layer, tokens packed without gradients) is in models/bert_fast.py, reached 
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..configuration import PretrainedConfig
-from ..kernels import CONFIG_ACTIVATIONS, linear
-from ..modeling import PreTrainedModel, classification_loss, span_loss
-from ..outputs import (
-    BaseModelOutputWithPooling,
-    MaskedLMOutput,
-    MultipleChoiceModelOutput,
-    QuestionAnsweringModelOutput,
-    SequenceClassifierOutput,
-    TokenClassifierOutput,
+from ..kernels import linear
+from ..modeling import PreTrainedModel
+from ..outputs import BaseModelOutputWithPooling, MaskedLMOutput, SequenceClassifierOutput
+from .base import (
+    activation,
+    attention,
+    check_ids_or_embeds,
+    check_length,
+    classifier_dropout,
+    expand_head_mask,
+    fused_activation,
+    padding_mask,
+    run_encoder_layers,
 )
 from .bert_fast import first_token_state
+from .heads import (
+    BertStyleHead,
+    BertStyleMultipleChoiceHead,
+    BertStyleQuestionAnsweringHead,
+    TokenClassificationHead,
+    masked_lm_output,
+    returned,
+    sequence_classifier_output,
+)
 
 
 class BertConfig(PretrainedConfig):
@@ -49,74 +60,6 @@ class BertConfig(PretrainedConfig):
     position_embedding_type: str = "absolute"  # only "absolute" is implemented
     use_cache: bool = True
     classifier_dropout: float | None = None  # None -> hidden_dropout_prob
-
-
-ACT2FN = {
-    "gelu": nn.GELU,  # exact, erf-based, as the reference's "gelu"
-    "gelu_new": lambda: nn.GELU(approximate="tanh"),
-    "gelu_pytorch_tanh": lambda: nn.GELU(approximate="tanh"),
-    "relu": nn.ReLU,
-    "silu": nn.SiLU,
-    "swish": nn.SiLU,
-    "tanh": nn.Tanh,
-}
-
-
-def activation(name: str) -> nn.Module:
-    if name not in ACT2FN:
-        raise ValueError(f"unsupported activation {name!r}; supported: {sorted(ACT2FN)}")
-    return ACT2FN[name]()
-
-
-def check_length(seq_len: int, max_len: int) -> None:
-    """Refuse inputs longer than the position table before running (instead of an index error deep inside)."""
-    if seq_len > max_len:
-        raise ValueError(
-            f"Input is {seq_len} tokens long, but this model accepts at most {max_len} tokens "
-            f"(max_position_embeddings={max_len}). Truncate the input, e.g. tokenizer(..., truncation=True)."
-        )
-
-
-def padding_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
-    """(B, T) 1 = token, 0 = padding -> additive mask (B, 1, 1, T): 0 where attended, dtype-min where padded.
-
-    None when there is nothing to mask, so attention runs unmasked. An additive mask (not boolean)
-    keeps fully padded rows finite, as in the reference.
-    """
-    if attention_mask is None or bool(attention_mask.all()):
-        return None
-    mask = attention_mask[:, None, None, :].to(dtype)  # (B, 1, 1, T)
-    return (1.0 - mask) * torch.finfo(dtype).min
-
-
-def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, dropout_p: float, need_weights: bool,
-              head_mask: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-    """Scaled dot-product attention. B batch, nh heads, T tokens, hs head size; q, k, v: (B, nh, T, hs).
-
-    The fused SDPA kernel unless attention weights are asked for or heads are masked; then the same
-    maths written out (softmax(q k^T / sqrt(hs) + mask) v).
-    """
-    if not need_weights and head_mask is None:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p), None  # (B, nh, T, hs)
-    scores = q @ k.transpose(-1, -2) / math.sqrt(q.size(-1))  # (B, nh, T, T)
-    if mask is not None:
-        scores = scores + mask
-    probs = scores.softmax(dim=-1)  # (B, nh, T, T)
-    if dropout_p > 0:
-        probs = F.dropout(probs, p=dropout_p)
-    if head_mask is not None:
-        probs = probs * head_mask
-    return probs @ v, probs  # (B, nh, T, hs), (B, nh, T, T)
-
-
-def expand_head_mask(head_mask: Tensor | None, num_layers: int, dtype: torch.dtype) -> list[Tensor | None]:
-    """(nh,) or (L, nh) with 1 = keep -> one (1, nh, 1, 1) multiplier per layer (or None)."""
-    if head_mask is None:
-        return [None] * num_layers
-    head_mask = head_mask.to(dtype)
-    if head_mask.dim() == 1:
-        head_mask = head_mask.expand(num_layers, -1)
-    return [m[None, :, None, None] for m in head_mask]  # each (1, nh, 1, 1)
 
 
 class BertEmbeddings(nn.Module):
@@ -205,7 +148,7 @@ class BertIntermediate(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = activation(config.hidden_act)
-        self.act = CONFIG_ACTIVATIONS.get(config.hidden_act)  # the same, fused into the product if it can be
+        self.act = fused_activation(config.hidden_act)  # the same, fused into the product if it can be
 
     def forward(self, x: Tensor) -> Tensor:
         if self.act is None:
@@ -247,15 +190,7 @@ class BertEncoder(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None, head_masks: list[Tensor | None],
                 output_attentions: bool, output_hidden_states: bool
                 ) -> tuple[Tensor, tuple[Tensor, ...] | None, tuple[Tensor, ...] | None]:
-        hidden_states = (x,) if output_hidden_states else None
-        attentions = () if output_attentions else None
-        for layer, head_mask in zip(self.layer, head_masks):
-            x, probs = layer(x, mask, output_attentions, head_mask)
-            if output_hidden_states:
-                hidden_states += (x,)
-            if output_attentions:
-                attentions += (probs,)
-        return x, hidden_states, attentions
+        return run_encoder_layers(self.layer, x, mask, head_masks, output_attentions, output_hidden_states)
 
 
 class BertPooler(nn.Module):
@@ -283,9 +218,11 @@ class BertPreTrainedModel(PreTrainedModel):
 class BertModel(BertPreTrainedModel):
     """The encoder: last_hidden_state (B, T, H) and pooler_output (B, H)."""
 
+    embeddings_class: ClassVar[type[nn.Module]] = BertEmbeddings  # RoBERTa's differ
+
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
-        self.embeddings = BertEmbeddings(config)
+        self.embeddings = self.embeddings_class(config)
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
         self.post_init()
@@ -312,20 +249,31 @@ class BertModel(BertPreTrainedModel):
         output_attentions = cfg.output_attentions if output_attentions is None else output_attentions
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        check_ids_or_embeds(input_ids, inputs_embeds)
         self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
-        if position_ids is None:
-            check_length((input_ids if input_ids is not None else inputs_embeds).size(1), cfg.max_position_embeddings)
+        position_ids = self._position_ids(input_ids, inputs_embeds, position_ids)
 
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
-        mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None, built once for all layers
+        mask = self._attention_mask(attention_mask, x)  # (B, 1, 1, T) or None, built once for all layers
         head_masks = expand_head_mask(head_mask, cfg.num_hidden_layers, x.dtype)
         x, hidden_states, attentions = self.encoder(x, mask, head_masks, output_attentions, output_hidden_states)
         pooled = self.pooler(x) if self.pooler is not None else None
         out = BaseModelOutputWithPooling(last_hidden_state=x, pooler_output=pooled,
                                          hidden_states=hidden_states, attentions=attentions)
         return out if return_dict else out.to_tuple()
+
+    def _position_ids(self, input_ids: Tensor | None, inputs_embeds: Tensor | None,
+                      position_ids: Tensor | None) -> Tensor | None:
+        """The position ids the embeddings get (None: 0, 1, ..., made there), the length checked against the table.
+        RoBERTa overrides it (positions counted from the pad token)."""
+        if position_ids is None:
+            check_length((input_ids if input_ids is not None else inputs_embeds).size(1),
+                         self.config.max_position_embeddings)
+        return position_ids
+
+    def _attention_mask(self, attention_mask: Tensor | None, x: Tensor) -> Tensor | None:
+        """(B, T) padding -> the additive mask every layer adds. RoBERTa's decoder overrides it (causal)."""
+        return padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
 
     def pool(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
              token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
@@ -339,22 +287,15 @@ class BertModel(BertPreTrainedModel):
         if self.pooler is None or (attention_mask is not None and not bool(attention_mask[:, 0].all())):
             return self.forward(input_ids, attention_mask, token_type_ids, position_ids,
                                 inputs_embeds=inputs_embeds, return_dict=True).pooler_output
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        check_ids_or_embeds(input_ids, inputs_embeds)
         self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
-        if position_ids is None:
-            check_length((input_ids if input_ids is not None else inputs_embeds).size(1),
-                         self.config.max_position_embeddings)
+        position_ids = self._position_ids(input_ids, inputs_embeds, position_ids)
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
         first = first_token_state(self.encoder, x, attention_mask, padding_mask(attention_mask, x.dtype))  # (B, H)
         return self.pooler.activation(self.pooler.dense(first))  # (B, H)
 
 
-# --- heads: base -> dropout -> linear; the loss only when labels are given ---
-def _dropout_prob(config: BertConfig) -> float:
-    return config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-
-
+# --- heads: base -> dropout -> linear; the loss only when labels are given (models/heads.py) ---
 class BertForSequenceClassification(BertPreTrainedModel):
     """Pooled [CLS] -> dropout -> linear: logits (B, num_labels)."""
 
@@ -362,7 +303,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config)
-        self.dropout = nn.Dropout(_dropout_prob(config))
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
@@ -372,53 +313,31 @@ class BertForSequenceClassification(BertPreTrainedModel):
                 labels: Tensor | None = None, output_attentions: bool | None = None,
                 output_hidden_states: bool | None = None, return_dict: bool | None = None
                 ) -> SequenceClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         cfg = self.config
         if head_mask is None and not (output_attentions or cfg.output_attentions) and not (
-                output_hidden_states or cfg.output_hidden_states):
-            pooled, hidden_states, attentions = self.bert.pool(
-                input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds), None, None
+                output_hidden_states or cfg.output_hidden_states):  # the first-token fast path
+            base, pooled = None, self.bert.pool(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         else:
             base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
                              output_attentions, output_hidden_states, return_dict=True)
-            pooled, hidden_states, attentions = base.pooler_output, base.hidden_states, base.attentions
+            pooled = base.pooler_output
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=hidden_states,
-                                       attentions=attentions)
-        return out if return_dict else out.to_tuple()
+        return returned(sequence_classifier_output(logits, labels, cfg, base), return_dict, cfg)
 
 
-class BertForTokenClassification(BertPreTrainedModel):
+class BertForTokenClassification(TokenClassificationHead, BertStyleHead, BertPreTrainedModel):
     """Every token's hidden state -> dropout -> linear: logits (B, T, num_labels)."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.dropout = nn.Dropout(_dropout_prob(config))
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                         output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:  # -100 marks tokens without a label
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
 
-
-class BertForQuestionAnswering(BertPreTrainedModel):
+class BertForQuestionAnswering(BertStyleQuestionAnsweringHead, BertPreTrainedModel):
     """Every token -> linear -> (start, end) logits, each (B, T)."""
 
     def __init__(self, config: BertConfig) -> None:
@@ -427,26 +346,6 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         self.bert = BertModel(config, add_pooling_layer=False)
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> QuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                         output_attentions, output_hidden_states, return_dict=True)
-        logits = self.qa_outputs(base.last_hidden_state)  # (B, T, 2)
-        start_logits, end_logits = logits.split(1, dim=-1)
-        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
-        end_logits = end_logits.squeeze(-1).contiguous()  # (B, T)
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                           hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -486,7 +385,7 @@ class BertOnlyMLMHead(nn.Module):
         return self.predictions(x)
 
 
-class BertForMaskedLM(BertPreTrainedModel):
+class BertForMaskedLM(BertStyleHead, BertPreTrainedModel):
     """Every token -> vocabulary logits (B, T, V); labels -100 are ignored by the loss."""
 
     def __init__(self, config: BertConfig) -> None:
@@ -498,49 +397,16 @@ class BertForMaskedLM(BertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> MaskedLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.bert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                         output_attentions, output_hidden_states, return_dict=True)
-        logits = self.cls(base.last_hidden_state)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1).to(logits.device))
-        out = MaskedLMOutput(loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+    def _head(self, base: BaseModelOutputWithPooling, labels: Tensor | None) -> MaskedLMOutput:
+        return masked_lm_output(self.cls(base.last_hidden_state), labels, base)  # (B, T, V)
 
 
-class BertForMultipleChoice(BertPreTrainedModel):
+class BertForMultipleChoice(BertStyleMultipleChoiceHead, BertPreTrainedModel):
     """(B, C, T) choices -> each pooled [CLS] -> linear -> one score: logits (B, C)."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.bert = BertModel(config)
-        self.dropout = nn.Dropout(_dropout_prob(config))
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> MultipleChoiceModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        C = (input_ids if input_ids is not None else inputs_embeds).size(1)
-
-        def flat(t: Tensor | None) -> Tensor | None:  # (B, C, T, ...) -> (B*C, T, ...)
-            return None if t is None else t.reshape(-1, *t.shape[2:])
-
-        base = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids), flat(position_ids), head_mask,
-                         flat(inputs_embeds), output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.pooler_output)).view(-1, C)  # (B, C)
-        loss = F.cross_entropy(logits, labels.to(logits.device)) if labels is not None else None
-        out = MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                        attentions=base.attentions)
-        return out if return_dict else out.to_tuple()

@@ -15,25 +15,22 @@ computes the same numbers with less of it, on the same weights (it only reads Be
   and the loss -- is the same as the full forward's, which is the same as the reference's.
 
 Entry point: :func:`first_token_state`, called by ``BertModel.pool`` (the pooled heads' path when
-no hidden states, attentions or head mask are asked for).
+no hidden states, attentions or head mask are asked for). This module reads a BERT encoder's modules by
+their checkpoint names (``layer.attention.self.query``, ``layer.output.dense``, ...) and imports nothing
+of models/bert.py, which imports it: the ``encoder``/``layer`` arguments are a ``BertEncoder``/``BertLayer``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..kernels import linear
 
-if TYPE_CHECKING:
-    from .bert import BertEncoder, BertLayer
 
-
-def first_token_state(encoder: BertEncoder, x: Tensor, attention_mask: Tensor | None,
+def first_token_state(encoder: nn.Module, x: Tensor, attention_mask: Tensor | None,
                       mask: Tensor | None) -> Tensor:
     """Final hidden state of each row's first token, (B, H): the encoder's layers over embeddings x (B, T, H).
 
@@ -71,7 +68,7 @@ def first_token_state(encoder: BertEncoder, x: Tensor, attention_mask: Tensor | 
     return h  # (B, H)
 
 
-def packed_layer(layer: BertLayer, h: Tensor, keep: Tensor | None, B: int, T: int, mask: Tensor | None,
+def packed_layer(layer: nn.Module, h: Tensor, keep: Tensor | None, B: int, T: int, mask: Tensor | None,
                  first: Tensor | None) -> Tensor:
     """One BertLayer on packed tokens: h (N, H) holds only the real tokens of the (B, T) batch.
 
@@ -104,7 +101,7 @@ def packed_layer(layer: BertLayer, h: Tensor, keep: Tensor | None, B: int, T: in
     return layer.output(layer.intermediate(a), a)  # (N, H), or (B, H) with `first`
 
 
-def packed_train_layer(layer: BertLayer, h: Tensor, keep: Tensor, B: int, T: int, mask: Tensor) -> Tensor:
+def packed_train_layer(layer: nn.Module, h: Tensor, keep: Tensor, B: int, T: int, mask: Tensor) -> Tensor:
     """One BertLayer with gradients on packed tokens, h (N, H) -> (N, H): the real tokens of the (B, T) batch.
 
     Linear layers, LayerNorm and GELU run on the N real rows only; attention runs on their scatter to
@@ -135,7 +132,7 @@ def _dropout_rows(t: Tensor, keep: Tensor, rows: int, p: float, training: bool) 
     return t * noise.index_select(0, keep)
 
 
-def first_token_layer(layer: BertLayer, x: Tensor, mask: Tensor | None) -> Tensor:
+def first_token_layer(layer: nn.Module, x: Tensor, mask: Tensor | None) -> Tensor:
     """One BertLayer's output for token 0 only, (B, T, H) -> (B, H), in training too.
 
     Keys and values come from every token; the query, output projection and MLP run for token 0.

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..configuration import PretrainedConfig
-from ..kernels import CONFIG_ACTIVATIONS, linear
-from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..kernels import linear
+from ..modeling import PreTrainedModel
 from ..outputs import (
     BaseModelOutput,
     MaskedLMOutput,
@@ -23,8 +23,26 @@ from ..outputs import (
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
 )
-from .bert import activation, attention, check_length, expand_head_mask, padding_mask
-from .heads import TokenClassificationMixin, span_logits, token_loss
+from .base import (
+    activation,
+    attention,
+    check_ids_or_embeds,
+    check_length,
+    expand_head_mask,
+    flatten_choices,
+    fused_activation,
+    padding_mask,
+    run_encoder_layers,
+)
+from .heads import (
+    EncoderHead,
+    TokenClassificationMixin,
+    masked_lm_output,
+    multiple_choice_output,
+    question_answering_output,
+    returned,
+    sequence_classifier_output,
+)
 
 
 class DistilBertConfig(PretrainedConfig):
@@ -113,7 +131,7 @@ class FFN(nn.Module):
         self.lin1 = nn.Linear(config.dim, config.hidden_dim)
         self.lin2 = nn.Linear(config.hidden_dim, config.dim)
         self.activation = activation(config.activation)
-        self.act = CONFIG_ACTIVATIONS.get(config.activation)  # the same, fused into the product if it can be
+        self.act = fused_activation(config.activation)  # the same, fused into the product if it can be
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -146,15 +164,7 @@ class Transformer(nn.Module):
     def forward(self, x: Tensor, mask: Tensor | None, head_masks: list[Tensor | None],
                 output_attentions: bool, output_hidden_states: bool
                 ) -> tuple[Tensor, tuple[Tensor, ...] | None, tuple[Tensor, ...] | None]:
-        hidden_states = (x,) if output_hidden_states else None
-        attentions = () if output_attentions else None
-        for layer, head_mask in zip(self.layer, head_masks):
-            x, probs = layer(x, mask, output_attentions, head_mask)
-            if output_hidden_states:
-                hidden_states += (x,)
-            if output_attentions:
-                attentions += (probs,)
-        return x, hidden_states, attentions
+        return run_encoder_layers(self.layer, x, mask, head_masks, output_attentions, output_hidden_states)
 
 
 class DistilBertPreTrainedModel(PreTrainedModel):
@@ -198,8 +208,7 @@ class DistilBertModel(DistilBertPreTrainedModel):
         output_attentions = cfg.output_attentions if output_attentions is None else output_attentions
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        check_ids_or_embeds(input_ids, inputs_embeds)
         self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         check_length((input_ids if input_ids is not None else inputs_embeds).size(1), cfg.max_position_embeddings)
 
@@ -211,8 +220,8 @@ class DistilBertModel(DistilBertPreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-# --- heads: base -> dropout -> linear; the loss only when labels are given ---
-class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
+# --- heads: base -> dropout -> linear; the loss only when labels are given (models/heads.py) ---
+class DistilBertForSequenceClassification(EncoderHead, DistilBertPreTrainedModel):
     """[CLS] hidden state -> pre_classifier -> ReLU -> dropout -> classifier: logits (B, num_labels)."""
 
     def __init__(self, config: DistilBertConfig) -> None:
@@ -224,20 +233,10 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         self.dropout = nn.Dropout(config.seq_classif_dropout)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> SequenceClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.distilbert(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                               output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutput, labels: Tensor | None) -> SequenceClassifierOutput:
         pooled = F.relu(self.pre_classifier(base.last_hidden_state[:, 0]))  # (B, H)
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                       attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return sequence_classifier_output(logits, labels, self.config, base)
 
 
 class DistilBertForTokenClassification(TokenClassificationMixin, DistilBertPreTrainedModel):
@@ -269,19 +268,14 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
                 start_positions: Tensor | None = None, end_positions: Tensor | None = None,
                 output_attentions: bool | None = None, output_hidden_states: bool | None = None,
                 return_dict: bool | None = None) -> QuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.distilbert(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
                                output_hidden_states, return_dict=True)
-        start_logits, end_logits = span_logits(self.qa_outputs(self.dropout(base.last_hidden_state)))  # (B, T) each
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                           hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        qa_logits = self.qa_outputs(self.dropout(base.last_hidden_state))  # (B, T, 2)
+        return returned(question_answering_output(qa_logits, start_positions, end_positions, base), return_dict,
+                        self.config)
 
 
-class DistilBertForMaskedLM(DistilBertPreTrainedModel):
+class DistilBertForMaskedLM(EncoderHead, DistilBertPreTrainedModel):
     """Every token -> transform -> LayerNorm -> vocab_projector (tied to word embeddings): (B, T, V)."""
 
     def __init__(self, config: DistilBertConfig) -> None:
@@ -296,19 +290,9 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.vocab_projector
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> MaskedLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.distilbert(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                               output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutput, labels: Tensor | None) -> MaskedLMOutput:
         h = self.vocab_layer_norm(self.activation(self.vocab_transform(base.last_hidden_state)))  # (B, T, H)
-        logits = self.vocab_projector(h)  # (B, T, V)
-        loss = token_loss(logits, labels) if labels is not None else None
-        out = MaskedLMOutput(loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return masked_lm_output(self.vocab_projector(h), labels, base)  # (B, T, V)
 
 
 class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
@@ -327,17 +311,10 @@ class DistilBertForMultipleChoice(DistilBertPreTrainedModel):
                 labels: Tensor | None = None, output_attentions: bool | None = None,
                 output_hidden_states: bool | None = None, return_dict: bool | None = None
                 ) -> MultipleChoiceModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         C = (input_ids if input_ids is not None else inputs_embeds).size(1)
-
-        def flat(t: Tensor | None) -> Tensor | None:  # (B, C, T, ...) -> (B*C, T, ...)
-            return None if t is None else t.reshape(-1, *t.shape[2:])
-
+        flat = flatten_choices
         base = self.distilbert(flat(input_ids), flat(attention_mask), head_mask, flat(inputs_embeds),
                                output_attentions, output_hidden_states, return_dict=True)
         pooled = F.relu(self.pre_classifier(base.last_hidden_state[:, 0]))  # (B*C, H)
         logits = self.classifier(self.dropout(pooled)).view(-1, C)  # (B, C)
-        loss = F.cross_entropy(logits, labels.to(logits.device)) if labels is not None else None
-        out = MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                        attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return returned(multiple_choice_output(logits, labels, base), return_dict, self.config)

@@ -1,7 +1,7 @@
 """GPT-2 (Radford et al. 2019, https://openai.com/research/better-language-models), in data-flow order.
 
-Config -> decoder helpers (causal mask, attention, LM loss; Llama uses them too) -> Attention -> MLP ->
-Block -> GPT2Model -> heads. Attribute names are checkpoint keys (``transformer.h.0.attn.c_attn.weight``).
+Config -> Attention -> MLP -> Block -> GPT2Model -> heads (the causal mask, grouped attention and LM loss
+it shares with Llama are in models/base.py). Attribute names are checkpoint keys (``transformer.h.0.attn.c_attn.weight``).
 
 GPT-2's projections are ``Conv1D`` layers, a relic of the original TensorFlow code: the weight is stored
 **transposed** compared with ``nn.Linear`` — shape (in_features, out_features) — and applied as
@@ -14,22 +14,37 @@ import math
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cache import DynamicCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
-from ..kernels import Conv1D, linear  # Conv1D: GPT-2's transposed linear layer, with the other linear kernels
-from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..kernels import Conv1D  # Conv1D: GPT-2's transposed linear layer, with the other linear kernels
+from ..modeling import PreTrainedModel
 from ..outputs import (
+    ModelOutput,
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from .bert import activation, check_length
+from .base import (
+    activation,
+    check_ids_or_embeds,
+    check_length,
+    decoder_attention,
+    decoder_classifier_dropout,
+    decoder_mask,
+    last_token_logits,
+)
+from .heads import (
+    causal_lm_output,
+    last_token_classifier_output,
+    question_answering_output,
+    returned,
+    token_classifier_output,
+)
 
 
 class GPT2Config(PretrainedConfig):
@@ -63,90 +78,6 @@ class GPT2Config(PretrainedConfig):
     eos_token_id: int | None = 50256
     scale_attn_by_inverse_layer_idx: bool = False  # also divide scores of layer i by i + 1
     reorder_and_upcast_attn: bool = False  # fp32 attention scores (a no-op in fp32)
-
-
-# --- decoder helpers, shared with Llama ---
-# B batch, T new tokens, P tokens already cached, S = P + T keys, nh query heads, nkv key/value heads, hs head size
-
-def decoder_mask(attention_mask: Tensor | None, T: int, P: int, dtype: torch.dtype) -> tuple[Tensor | None, bool]:
-    """The attention mask of T new tokens over S = P + T keys: returns (boolean mask, is_causal).
-
-    Without padding the mask is not materialised: ``is_causal`` for a prompt, nothing for one new token
-    (it may see every key). Otherwise (B, 1, T, S), True where allowed (causal and not padding). Boolean,
-    as the reference's SDPA mask (transformers.masking_utils.sdpa_mask): a query that may see no key at
-    all -- a left-padded prompt's padding when pad == bos, an all-zero mask row -- gets a zero attention
-    output (SDPA's rule since torch 2.5), not uniform weights over the padding; ``decoder_attention``
-    follows the same rule when it writes the softmax out. ``dtype`` is unused (kept for callers).
-    """
-    S = P + T
-    if attention_mask is not None:
-        if attention_mask.shape[-1] < S:
-            raise ValueError(f"attention_mask covers {attention_mask.shape[-1]} tokens, but there are {S} "
-                             "(cached + new); pass the mask of the whole sequence")
-        attention_mask = attention_mask[:, :S]
-        if bool(attention_mask.all()):
-            attention_mask = None
-    if attention_mask is None:
-        if T == 1:
-            return None, False
-        if P == 0:
-            return None, True
-    allowed = torch.arange(S)[None, :] <= torch.arange(P, S)[:, None]  # (T, S)
-    allowed = allowed[None, None]  # (1, 1, T, S)
-    if attention_mask is not None:
-        allowed = allowed & attention_mask[:, None, None, :].bool().to(allowed.device)  # (B, 1, T, S)
-    return allowed, False
-
-
-def decoder_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, scale: float,
-                      dropout_p: float, need_weights: bool) -> tuple[Tensor, Tensor | None]:
-    """softmax(q k^T * scale, over the keys ``mask`` allows) v with grouped keys: q (B, nh, T, hs), k/v (B, nkv, S, hs)
-    -> (B, nh, T, hs). ``mask`` is ``decoder_mask``'s boolean (B, 1, T, S) or None.
-
-    One new token and no per-query mask: the query heads of a group are folded into the token axis,
-    (B, nkv, g, hs), so the cached keys/values are used in place (no repeat). Otherwise SDPA (GQA aware).
-    """
-    B, nh, T, hs = q.shape
-    nkv = k.shape[1]
-    g = nh // nkv  # query heads per key/value head
-    if need_weights:
-        if g > 1:
-            k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)  # (B, nh, S, hs)
-        scores = (q @ k.transpose(-1, -2)) * scale  # (B, nh, T, S)
-        if is_causal:
-            S = k.shape[2]
-            causal = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(S - T)
-            scores = scores.masked_fill(~causal, torch.finfo(scores.dtype).min)
-        elif mask is not None:
-            scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)  # finite: no NaN gradients
-        probs = scores.softmax(dim=-1)  # (B, nh, T, S)
-        if mask is not None:  # a query that sees no key: zero weights, as SDPA gives
-            probs = probs.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
-        return F.dropout(probs, p=dropout_p) @ v, probs
-    if T == 1 and g > 1 and not dropout_p:
-        y = F.scaled_dot_product_attention(q.view(B, nkv, g, hs), k, v, attn_mask=mask, scale=scale)  # (B, nkv, g, hs)
-        return y.view(B, nh, 1, hs), None
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal,
-                                          scale=scale, enable_gqa=g > 1), None
-
-
-def causal_lm_loss(logits: Tensor, labels: Tensor) -> Tensor:
-    """Token t predicts token t + 1: shift labels left (the last position has no target); -100 is ignored."""
-    labels = F.pad(labels.to(logits.device), (0, 1), value=-100)[..., 1:]  # (B, T)
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
-
-
-def last_token_logits(logits: Tensor, input_ids: Tensor | None, pad_token_id: int | None) -> Tensor:
-    """(B, T, C) -> (B, C) at each row's rightmost non-pad token (left or right padding), as the reference."""
-    B = logits.shape[0]
-    if pad_token_id is None and B != 1:
-        raise ValueError("Cannot handle batch sizes > 1 if no padding token is defined.")
-    if pad_token_id is None or input_ids is None:
-        last = torch.full((B,), -1, dtype=torch.long)
-    else:
-        not_pad = (input_ids != pad_token_id).to(torch.int32)
-        last = (torch.arange(input_ids.shape[-1], dtype=torch.int32) * not_pad).argmax(-1)
-    return logits[torch.arange(B), last]
 
 
 class GPT2Attention(nn.Module):
@@ -267,8 +198,7 @@ class GPT2Model(GPT2PreTrainedModel):
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         use_cache = (cfg.use_cache and not self.training) if use_cache is None else use_cache
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        check_ids_or_embeds(input_ids, inputs_embeds)
         if past_key_values is None:  # cached decoding (generate) masks its own padding
             self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         x = self.wte(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, H)
@@ -325,18 +255,27 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
                 output_hidden_states: bool | None = None, return_dict: bool | None = None,
                 logits_to_keep: int = 0) -> CausalLMOutputWithPast | tuple:
         """``logits_to_keep=n`` computes logits of the last n tokens only (0 = all), as the reference."""
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
                                 token_type_ids, output_attentions, output_hidden_states, return_dict=True)
-        h = base.last_hidden_state
-        logits = linear(h[:, -logits_to_keep:] if logits_to_keep else h, self.lm_head)  # (B, T, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
-        out = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
-                                     hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return returned(causal_lm_output(self.lm_head, base, labels, logits_to_keep), return_dict, self.config)
 
 
-class GPT2ForSequenceClassification(GPT2PreTrainedModel):
+class _GPT2LabelledHead(GPT2PreTrainedModel):
+    """The forward of the heads trained with ``labels`` (sequence and token classification): the base model,
+    then the class's ``_head(base, labels, input_ids)``."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> ModelOutput | tuple:
+        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels, input_ids), return_dict, self.config)
+
+
+class GPT2ForSequenceClassification(_GPT2LabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: GPT2Config) -> None:
@@ -346,51 +285,27 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         self.score = nn.Linear(config.n_embd, config.num_labels, bias=False)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> SequenceClassifierOutputWithPast | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
         logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
-                                               hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return last_token_classifier_output(logits, labels, self.config, base)
 
 
-class GPT2ForTokenClassification(GPT2PreTrainedModel):
+class GPT2ForTokenClassification(_GPT2LabelledHead):
     """Every token -> dropout -> linear: logits (B, T, num_labels)."""
 
     def __init__(self, config: GPT2Config) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.transformer = GPT2Model(config)
-        p = getattr(config, "classifier_dropout", None)
-        p = p if p is not None else getattr(config, "hidden_dropout", None)
-        self.dropout = nn.Dropout(p if p is not None else 0.1)
+        self.dropout = nn.Dropout(decoder_classifier_dropout(config))
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                token_type_ids: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                                token_type_ids, output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> TokenClassifierOutput:
         logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return token_classifier_output(logits, labels, base)
 
 
 class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
@@ -408,14 +323,7 @@ class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
                 end_positions: Tensor | None = None, token_type_ids: Tensor | None = None,
                 output_attentions: bool | None = None, output_hidden_states: bool | None = None,
                 return_dict: bool | None = None) -> QuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, False,
                                 token_type_ids, output_attentions, output_hidden_states, return_dict=True)
-        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
-        start_logits, end_logits = start_logits.squeeze(-1).contiguous(), end_logits.squeeze(-1).contiguous()
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                           hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        out = question_answering_output(self.qa_outputs(base.last_hidden_state), start_positions, end_positions, base)
+        return returned(out, return_dict, self.config)

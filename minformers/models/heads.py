@@ -1,21 +1,25 @@
-"""Task heads that several architectures share, written once (DESIGN rule 7: heads are thin).
+"""The task heads, written once for every family (DESIGN rule 7: heads are thin, the loss only with labels).
 
 A head class in a model file keeps its constructor -- its attribute names are checkpoint keys
-(``classification_head.dense``, ``qa_outputs``, ``classifier``, ``lm_head``) -- and takes its
-``forward`` from one of these mixins, listed before the family's PreTrainedModel in its bases:
+(``classifier``, ``qa_outputs``, ``cls.predictions``, ``lm_head``, ``classification_head.dense``) -- and takes
+the rest from here:
 
-- :class:`Seq2SeqLMMixin` (BART, Marian, T5 ``...ForConditionalGeneration``): decoder states ->
-  ``self._lm_logits`` -> logits (B, T, V), the loss over every position;
-- :class:`Seq2SeqSequenceClassificationMixin` (BART, T5): the decoder state at the last </s>
-  (:func:`eos_pool`) -> ``self.classification_head`` (a :class:`Seq2SeqClassificationHead`);
-- :class:`Seq2SeqQuestionAnsweringMixin` (BART, T5): every decoder state -> ``self.qa_outputs`` ->
-  (start, end) logits;
-- :class:`TokenClassificationMixin` (DistilBERT, the T5 encoder): every encoder state -> dropout ->
-  ``self.classifier``.
+- output builders (:func:`token_classifier_output`, :func:`question_answering_output`, ...): logits and the base
+  model's output -> the head's one output type, the loss computed when labels are given;
+- forwards by signature, each calling the base model (``self.base_model``) and then the class's
+  ``_head(base, labels)``: :class:`BertStyleHead` (BERT, RoBERTa, XLM-R: input_ids, attention_mask,
+  token_type_ids, position_ids, head_mask, inputs_embeds), :class:`EncoderHead` (DistilBERT, the T5 encoder:
+  no token types or positions), with the question-answering and multiple-choice forwards of the BERT signature;
+- shared ``_head`` bodies: :class:`TokenClassificationHead` (every state -> dropout -> ``classifier``);
+- the seq2seq heads (BART, Marian, T5): :class:`Seq2SeqLMMixin` (decoder states -> ``self._lm_logits``),
+  :class:`Seq2SeqSequenceClassificationMixin` (the state at the last </s>, :func:`eos_pool`, ->
+  ``self.classification_head``), :class:`Seq2SeqQuestionAnsweringMixin` (every decoder state -> ``qa_outputs``).
+  They reach the encoder-decoder through ``self._encode_decode`` -- the base model's forward by default; the T5
+  heads that are their own base point it at ``T5Model._encode_decode``. Decoder inputs come from
+  ``self._shift_right`` (each family's labels -> decoder inputs).
 
-The seq2seq mixins reach the encoder-decoder through ``self._encode_decode`` -- the base model's forward
-(``self.base_model``) by default; the T5 heads that are their own base point it at ``T5Model._encode_decode``.
-Decoder inputs come from ``self._shift_right`` (each family's labels -> decoder inputs).
+GPT-2's and Llama's heads keep their own signatures (GPT-2 also takes token_type_ids) and use the builders.
+Mixins are listed before the family's PreTrainedModel in a head's bases.
 """
 
 from __future__ import annotations
@@ -23,32 +27,175 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..cache import EncoderDecoderCache
-from ..modeling import classification_loss, span_loss
+from ..kernels import linear
 from ..outputs import (
+    CausalLMOutputWithPast,
+    MaskedLMOutput,
+    ModelOutput,
+    MultipleChoiceModelOutput,
+    QuestionAnsweringModelOutput,
     Seq2SeqLMOutput,
     Seq2SeqModelOutput,
     Seq2SeqQuestionAnsweringModelOutput,
     Seq2SeqSequenceClassifierOutput,
+    SequenceClassifierOutput,
+    SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
+from .base import causal_lm_loss, classification_loss, flatten_choices, span_logits, span_loss, token_loss
 from .seq2seq_utils import default_decoder_input_ids, seq2seq_fields
 
 
-def token_loss(logits: Tensor, labels: Tensor) -> Tensor:
-    """Cross-entropy of every position's logits (..., C) against labels (...); -100 marks ignored positions."""
-    return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1).to(logits.device))
+# --- output builders: logits + the base model's output -> the head's output (loss only with labels) ---
+def returned(out: ModelOutput, return_dict: bool | None, config: Any) -> ModelOutput | tuple:
+    """The output, or its tuple when return_dict is False (None: config.use_return_dict)."""
+    return out if (config.use_return_dict if return_dict is None else return_dict) else out.to_tuple()
 
 
-def span_logits(logits: Tensor) -> tuple[Tensor, Tensor]:
-    """QA projection (B, T, 2) -> start and end logits, each (B, T)."""
-    start_logits, end_logits = logits.split(1, dim=-1)  # (B, T, 1) each
-    return start_logits.squeeze(-1).contiguous(), end_logits.squeeze(-1).contiguous()
+def token_classifier_output(logits: Tensor, labels: Tensor | None, base: Any,
+                            upcast: bool = False) -> TokenClassifierOutput:
+    """logits (B, T, num_labels); labels -100 mark tokens without a label; ``upcast``: the loss in float32 (Llama)."""
+    loss = token_loss(logits.float() if upcast else logits, labels) if labels is not None else None
+    return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
+                                 attentions=base.attentions)
 
 
+def question_answering_output(qa_logits: Tensor, start_positions: Tensor | None, end_positions: Tensor | None,
+                              base: Any) -> QuestionAnsweringModelOutput:
+    """qa_logits (B, T, 2) -> start and end logits (B, T) each; the span loss when both positions are given."""
+    start_logits, end_logits = span_logits(qa_logits)
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(start_logits, end_logits, start_positions, end_positions)
+    return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
+                                        hidden_states=base.hidden_states, attentions=base.attentions)
+
+
+def sequence_classifier_output(logits: Tensor, labels: Tensor | None, config: Any,
+                               base: Any) -> SequenceClassifierOutput:
+    """logits (B, num_labels), the loss by config.problem_type. ``base`` None: no states to pass on (BERT's pool)."""
+    loss = classification_loss(logits, labels, config) if labels is not None else None
+    hidden_states, attentions = (None, None) if base is None else (base.hidden_states, base.attentions)
+    return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=hidden_states, attentions=attentions)
+
+
+def last_token_classifier_output(logits: Tensor, labels: Tensor | None, config: Any,
+                                 base: Any) -> SequenceClassifierOutputWithPast:
+    """A decoder's (GPT-2, Llama) logits (B, num_labels) at the last token, with the cache."""
+    loss = classification_loss(logits, labels, config) if labels is not None else None
+    return SequenceClassifierOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
+                                            hidden_states=base.hidden_states, attentions=base.attentions)
+
+
+def causal_lm_output(lm_head: nn.Module, base: Any, labels: Tensor | None,
+                     logits_to_keep: int = 0) -> CausalLMOutputWithPast:
+    """A decoder's (GPT-2, Llama) states -> ``lm_head`` -> logits (B, T, V), of the last ``logits_to_keep`` tokens
+    only when it is not 0 (as the reference); the loss predicts token t + 1 from t."""
+    h = base.last_hidden_state
+    logits = linear(h[:, -logits_to_keep:] if logits_to_keep else h, lm_head)  # (B, T, V)
+    loss = causal_lm_loss(logits, labels) if labels is not None else None
+    return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
+                                  hidden_states=base.hidden_states, attentions=base.attentions)
+
+
+def masked_lm_output(logits: Tensor, labels: Tensor | None, base: Any) -> MaskedLMOutput:
+    """logits (B, T, V); labels -100 are ignored by the loss."""
+    loss = token_loss(logits, labels) if labels is not None else None
+    return MaskedLMOutput(loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
+
+
+def multiple_choice_output(logits: Tensor, labels: Tensor | None, base: Any) -> MultipleChoiceModelOutput:
+    """logits (B, C), one score per choice; labels (B,) the right choice."""
+    loss = token_loss(logits, labels) if labels is not None else None
+    return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
+                                     attentions=base.attentions)
+
+
+# --- encoder forwards by signature: the base model, then the class's ``_head(base, labels)`` ---
+class BertStyleHead:
+    """BERT's signature (BERT, RoBERTa, XLM-R): base model -> ``self._head(base, labels)``."""
+
+    def _head(self, base: Any, labels: Tensor | None) -> ModelOutput:
+        raise NotImplementedError
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
+                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> ModelOutput | tuple:
+        base = self.base_model(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+                               output_attentions, output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels), return_dict, self.config)
+
+
+class EncoderHead:
+    """DistilBERT's signature (DistilBERT, the T5 encoder; no token types or positions): base model ->
+    ``self._head(base, labels)``."""
+
+    def _head(self, base: Any, labels: Tensor | None) -> ModelOutput:
+        raise NotImplementedError
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> ModelOutput | tuple:
+        base = self.base_model(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
+                               output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels), return_dict, self.config)
+
+
+class TokenClassificationHead:
+    """Every encoder state -> ``self.dropout`` -> ``self.classifier``: logits (B, T, num_labels)."""
+
+    def _head(self, base: Any, labels: Tensor | None) -> TokenClassifierOutput:
+        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
+        return token_classifier_output(logits, labels, base)
+
+
+class TokenClassificationMixin(TokenClassificationHead, EncoderHead):
+    """Token classification with DistilBERT's signature: DistilBERT's and T5's."""
+
+
+class BertStyleQuestionAnsweringHead:
+    """BERT's signature, every token -> ``self.qa_outputs`` -> (start, end) logits, each (B, T)."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
+                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
+                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> QuestionAnsweringModelOutput | tuple:
+        base = self.base_model(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
+                               output_attentions, output_hidden_states, return_dict=True)
+        out = question_answering_output(self.qa_outputs(base.last_hidden_state), start_positions, end_positions, base)
+        return returned(out, return_dict, self.config)
+
+
+class BertStyleMultipleChoiceHead:
+    """BERT's signature, (B, C, T) choices -> each pooled first token -> ``self.dropout`` -> ``self.classifier``
+    -> one score: logits (B, C)."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
+                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
+                labels: Tensor | None = None, output_attentions: bool | None = None,
+                output_hidden_states: bool | None = None, return_dict: bool | None = None
+                ) -> MultipleChoiceModelOutput | tuple:
+        C = (input_ids if input_ids is not None else inputs_embeds).size(1)
+        flat = flatten_choices
+        base = self.base_model(flat(input_ids), flat(attention_mask), flat(token_type_ids), flat(position_ids),
+                               head_mask, flat(inputs_embeds), output_attentions, output_hidden_states,
+                               return_dict=True)
+        logits = self.classifier(self.dropout(base.pooler_output)).view(-1, C)  # (B, C)
+        return returned(multiple_choice_output(logits, labels, base), return_dict, self.config)
+
+
+# --- seq2seq heads (BART, Marian, T5) ---
 def eos_pool(hidden: Tensor, input_ids: Tensor, eos_token_id: int) -> Tensor:
     """The decoder state at each row's last <eos>: (B, T, H) -> (B, H). Rows must hold as many <eos> each."""
     eos = input_ids.eq(eos_token_id).to(hidden.device)  # (B, T)
@@ -58,6 +205,7 @@ def eos_pool(hidden: Tensor, input_ids: Tensor, eos_token_id: int) -> Tensor:
     if int(counts[0]) == 0:
         raise ValueError(f"sequence classification needs an <eos> token (id {eos_token_id}) in every input")
     return hidden[eos, :].view(hidden.size(0), -1, hidden.size(-1))[:, -1, :]
+
 
 
 class Seq2SeqClassificationHead(nn.Module):
@@ -180,26 +328,4 @@ class Seq2SeqQuestionAnsweringMixin(_Seq2SeqHead):
             loss = span_loss(start_logits, end_logits, start_positions, end_positions)
         out = Seq2SeqQuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
                                                   **seq2seq_fields(base))
-        return out if return_dict else out.to_tuple()
-
-
-class TokenClassificationMixin:
-    """Every encoder state -> ``self.dropout`` -> ``self.classifier``: logits (B, T, num_labels).
-
-    For an encoder whose forward is (input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-    output_hidden_states, return_dict): DistilBERT's and T5's.
-    """
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.base_model(input_ids, attention_mask, head_mask, inputs_embeds, output_attentions,
-                               output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = token_loss(logits, labels) if labels is not None else None  # -100 marks tokens without a label
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
         return out if return_dict else out.to_tuple()

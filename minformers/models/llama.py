@@ -1,13 +1,13 @@
 """Llama (Touvron et al. 2023, https://arxiv.org/abs/2302.13971), top to bottom in data-flow order.
 
-Config -> RMSNorm -> rotary embedding (RoPE and its rope_scaling variants) -> Attention (grouped-query)
--> MLP (SiLU-gated) -> DecoderLayer -> LlamaModel -> heads. Attribute names are checkpoint keys
+Config -> RMSNorm -> Attention (grouped-query, rotary positions) -> MLP (SiLU-gated) -> DecoderLayer ->
+LlamaModel -> heads. RoPE (and its rope_scaling variants), the causal mask and the grouped attention are
+in models/base.py (GPT-2 shares the last two). Attribute names are checkpoint keys
 (``model.layers.0.self_attn.q_proj.weight``). GGUF files map onto these names in :mod:`minformers.gguf`.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import torch
@@ -18,16 +18,32 @@ from ..cache import DynamicCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..kernels import linear
-from ..modeling import PreTrainedModel, classification_loss, span_loss
+from ..modeling import PreTrainedModel
 from ..outputs import (
+    ModelOutput,
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from .bert import activation
-from .gpt2 import causal_lm_loss, decoder_attention, decoder_mask, last_token_logits
+from .base import (
+    RotaryEmbedding,
+    activation,
+    apply_rope,
+    check_ids_or_embeds,
+    decoder_attention,
+    decoder_classifier_dropout,
+    decoder_mask,
+    last_token_logits,
+)
+from .heads import (
+    causal_lm_output,
+    last_token_classifier_output,
+    question_answering_output,
+    returned,
+    token_classifier_output,
+)
 
 
 class LlamaConfig(PretrainedConfig):
@@ -82,72 +98,6 @@ class LlamaRMSNorm(nn.Module):
         x = x.float()
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
         return self.weight * x.to(dtype)
-
-
-# --- rotary position embedding (Su et al. 2021, https://arxiv.org/abs/2104.09864) ---
-def rope_inv_freq(config: LlamaConfig, seq_len: int | None = None) -> Tensor:
-    """Inverse frequencies (hs/2,) for config.rope_scaling, as the reference's ROPE_INIT_FUNCTIONS compute them.
-
-    default: theta^(-2i/hs). linear: divided by factor. dynamic (NTK): theta grows once seq_len passes
-    max_position_embeddings. llama3: long wavelengths divided by factor, short kept, smooth in between.
-    """
-    scaling = config.rope_scaling or {}
-    rope_type = scaling.get("rope_type", scaling.get("type", "default"))
-    dim, base = config.head_dim, config.rope_theta
-    if rope_type == "dynamic":
-        max_pos, factor = config.max_position_embeddings, scaling["factor"]
-        seq_len = max(seq_len or max_pos, max_pos)
-        base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
-    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))  # (hs/2,)
-    if rope_type in ("default", "dynamic"):
-        return inv_freq
-    if rope_type == "linear":
-        return inv_freq / scaling["factor"]
-    if rope_type == "llama3":
-        factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
-        old_len = scaling["original_max_position_embeddings"]
-        wavelen = 2 * math.pi / inv_freq
-        scaled = torch.where(wavelen > old_len / low, inv_freq / factor, inv_freq)
-        smooth = (old_len / wavelen - low) / (high - low)
-        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
-        medium = ~(wavelen < old_len / high) & ~(wavelen > old_len / low)
-        return torch.where(medium, smoothed, scaled)
-    raise NotImplementedError(f"rope_scaling type {rope_type!r} is not supported; use linear, dynamic or llama3")
-
-
-class LlamaRotaryEmbedding(nn.Module):
-    """position_ids (B, T) -> cos, sin_rot (B, T, hs), where sin_rot is the reference's sin with its first
-    half negated (see `apply_rope`). Frequencies are a plain attribute, not a buffer: they are recomputed
-    from the config (never loaded), so meta-device construction needs nothing here."""
-
-    def __init__(self, config: LlamaConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.dynamic = (config.rope_scaling or {}).get("rope_type") == "dynamic"
-        self._inv_freq: Tensor | None = None
-
-    def forward(self, position_ids: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        if self.dynamic:  # the reference recomputes once the sequence outgrows max_position_embeddings
-            seq_len = int(position_ids.max()) + 1
-            inv_freq = rope_inv_freq(self.config, seq_len if seq_len > self.config.max_position_embeddings else None)
-        else:
-            if self._inv_freq is None:
-                self._inv_freq = rope_inv_freq(self.config)
-            inv_freq = self._inv_freq
-        inv_freq = inv_freq.to(position_ids.device)
-        freqs = position_ids[:, :, None].float() * inv_freq[None, None, :]  # (B, T, hs/2)
-        emb = torch.cat((freqs, freqs), dim=-1)  # (B, T, hs)
-        sin, half = emb.sin(), emb.shape[-1] // 2
-        return emb.cos().to(dtype), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).to(dtype)
-
-
-def apply_rope(x: Tensor, cos: Tensor, sin_rot: Tensor) -> Tensor:
-    """x (B, n, T, hs); cos/sin_rot (B, T, hs) from LlamaRotaryEmbedding.
-
-    The reference computes x cos + rotate_half(x) sin with rotate_half(x) = (-x2, x1). Swapping the
-    halves (a roll) and putting the sign into sin_rot gives the same bits in fewer operations.
-    """
-    return x * cos[:, None] + x.roll(x.shape[-1] // 2, -1) * sin_rot[:, None]
 
 
 class LlamaAttention(nn.Module):
@@ -231,7 +181,7 @@ class LlamaModel(LlamaPreTrainedModel):
         self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
         self.layers = nn.ModuleList(LlamaDecoderLayer(config, i) for i in range(config.num_hidden_layers))
         self.norm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
-        self.rotary_emb = LlamaRotaryEmbedding(config)
+        self.rotary_emb = RotaryEmbedding(config)  # no weights: cos/sin from the config
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:
@@ -265,8 +215,7 @@ class LlamaModel(LlamaPreTrainedModel):
         output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
         return_dict = cfg.use_return_dict if return_dict is None else return_dict
         use_cache = (cfg.use_cache and not self.training) if use_cache is None else use_cache
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        check_ids_or_embeds(input_ids, inputs_embeds)
         if past_key_values is None:  # cached decoding (generate) masks its own padding
             self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
         x = self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, H)
@@ -316,18 +265,26 @@ class LlamaForCausalLM(GenerationMixin, LlamaPreTrainedModel):
                 output_attentions: bool | None = None, output_hidden_states: bool | None = None,
                 return_dict: bool | None = None, logits_to_keep: int = 0) -> CausalLMOutputWithPast | tuple:
         """``logits_to_keep=n`` computes logits of the last n tokens only (0 = all), as the reference."""
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
                           output_attentions, output_hidden_states, return_dict=True)
-        h = base.last_hidden_state
-        logits = linear(h[:, -logits_to_keep:] if logits_to_keep else h, self.lm_head)  # (B, T, V)
-        loss = causal_lm_loss(logits, labels) if labels is not None else None
-        out = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
-                                     hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return returned(causal_lm_output(self.lm_head, base, labels, logits_to_keep), return_dict, self.config)
 
 
-class LlamaForSequenceClassification(LlamaPreTrainedModel):
+class _LlamaLabelledHead(LlamaPreTrainedModel):
+    """The forward of the heads trained with ``labels`` (sequence and token classification): the base model,
+    then the class's ``_head(base, labels, input_ids)``."""
+
+    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
+                position_ids: Tensor | None = None, past_key_values: Any = None,
+                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
+                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                return_dict: bool | None = None) -> ModelOutput | tuple:
+        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
+                          output_attentions, output_hidden_states, return_dict=True)
+        return returned(self._head(base, labels, input_ids), return_dict, self.config)
+
+
+class LlamaForSequenceClassification(_LlamaLabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: LlamaConfig) -> None:
@@ -337,49 +294,27 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> SequenceClassifierOutputWithPast | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                          output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
         logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutputWithPast(loss=loss, logits=logits, past_key_values=base.past_key_values,
-                                               hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return last_token_classifier_output(logits, labels, self.config, base)
 
 
-class LlamaForTokenClassification(LlamaPreTrainedModel):
+class LlamaForTokenClassification(_LlamaLabelledHead):
     """Every token -> dropout -> linear ("score"): logits (B, T, num_labels)."""
 
     def __init__(self, config: LlamaConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.model = LlamaModel(config)
-        p = getattr(config, "classifier_dropout", None)
-        p = p if p is not None else getattr(config, "hidden_dropout", None)
-        self.dropout = nn.Dropout(p if p is not None else 0.1)
+        self.dropout = nn.Dropout(decoder_classifier_dropout(config))
         self.score = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                position_ids: Tensor | None = None, past_key_values: Any = None,
-                inputs_embeds: Tensor | None = None, use_cache: bool | None = None, labels: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.model(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                          output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
+              input_ids: Tensor | None) -> TokenClassifierOutput:
         logits = self.score(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels).float(), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        return token_classifier_output(logits, labels, base, upcast=True)
 
 
 class LlamaForQuestionAnswering(LlamaPreTrainedModel):
@@ -399,14 +334,7 @@ class LlamaForQuestionAnswering(LlamaPreTrainedModel):
                 end_positions: Tensor | None = None, output_attentions: bool | None = None,
                 output_hidden_states: bool | None = None, return_dict: bool | None = None
                 ) -> QuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
         base = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, False,
                                 output_attentions, output_hidden_states, return_dict=True)
-        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
-        start_logits, end_logits = start_logits.squeeze(-1).contiguous(), end_logits.squeeze(-1).contiguous()
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                           hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        out = question_answering_output(self.qa_outputs(base.last_hidden_state), start_positions, end_positions, base)
+        return returned(out, return_dict, self.config)

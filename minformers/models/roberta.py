@@ -17,27 +17,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..outputs import (
-    BaseModelOutputWithPooling,
-    CausalLMOutputWithCrossAttentions,
-    MaskedLMOutput,
-    MultipleChoiceModelOutput,
-    QuestionAnsweringModelOutput,
-    SequenceClassifierOutput,
-    TokenClassifierOutput,
-)
-from ..modeling import classification_loss, span_loss
-from .seq2seq_utils import causal_mask
-from .bert import (
-    BertConfig,
-    BertEmbeddings,
-    BertEncoder,
-    BertPooler,
-    BertPreTrainedModel,
-    _dropout_prob,
-    check_length,
-    expand_head_mask,
-    padding_mask,
+from ..outputs import BaseModelOutputWithPooling, CausalLMOutputWithCrossAttentions, MaskedLMOutput, SequenceClassifierOutput
+from .base import causal_mask, check_length, classifier_dropout, padding_mask, shifted_lm_loss
+from .bert import BertConfig, BertEmbeddings, BertModel, BertPreTrainedModel
+from .heads import (
+    BertStyleHead,
+    BertStyleMultipleChoiceHead,
+    BertStyleQuestionAnsweringHead,
+    TokenClassificationHead,
+    masked_lm_output,
+    sequence_classifier_output,
 )
 
 
@@ -77,64 +66,32 @@ class RobertaPreTrainedModel(BertPreTrainedModel):
             nn.init.zeros_(module.bias)
 
 
-class RobertaModel(RobertaPreTrainedModel):
-    """The encoder: last_hidden_state (B, T, H) and pooler_output (B, H). Causal when config.is_decoder."""
+class RobertaModel(RobertaPreTrainedModel, BertModel):
+    """BERT's encoder with RoBERTa's positions: last_hidden_state (B, T, H) and pooler_output (B, H).
+    Causal when config.is_decoder. The forward is BertModel's, with these position ids and mask."""
 
-    def __init__(self, config: RobertaConfig, add_pooling_layer: bool = True) -> None:
-        super().__init__(config)
-        self.embeddings = RobertaEmbeddings(config)
-        self.encoder = BertEncoder(config)
-        self.pooler = BertPooler(config) if add_pooling_layer else None
-        self.post_init()
+    embeddings_class = RobertaEmbeddings
 
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
-
-    def forward(
-        self,
-        input_ids: Tensor | None = None,  # (B, T)
-        attention_mask: Tensor | None = None,  # (B, T), 1 = token, 0 = padding
-        token_type_ids: Tensor | None = None,  # (B, T); RoBERTa checkpoints have one type
-        position_ids: Tensor | None = None,  # (B, T); default: from input_ids, see module docstring
-        head_mask: Tensor | None = None,
-        inputs_embeds: Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> BaseModelOutputWithPooling | tuple:
-        cfg = self.config
-        output_attentions = cfg.output_attentions if output_attentions is None else output_attentions
-        output_hidden_states = cfg.output_hidden_states if output_hidden_states is None else output_hidden_states
-        return_dict = cfg.use_return_dict if return_dict is None else return_dict
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids and inputs_embeds")
-        self.warn_if_padding_and_no_attention_mask(input_ids, attention_mask)
-        pad = cfg.pad_token_id
+    def _position_ids(self, input_ids: Tensor | None, inputs_embeds: Tensor | None,
+                      position_ids: Tensor | None) -> Tensor | None:
+        """Default: from input_ids (see the module docstring); embeddings alone cannot show padding."""
+        pad = self.config.pad_token_id
         if position_ids is None:
             if pad is None:
                 raise ValueError("RoBERTa counts positions from the pad token, but config.pad_token_id is None: set "
                                  "it (1 in RoBERTa checkpoints) or pass position_ids")
             T = (input_ids if input_ids is not None else inputs_embeds).size(1)
-            check_length(T, cfg.max_position_embeddings - pad - 1)
+            check_length(T, self.config.max_position_embeddings - pad - 1)
             if input_ids is not None:
                 position_ids = create_position_ids_from_input_ids(input_ids, pad)  # (B, T)
-            else:  # embeddings alone cannot show padding
+            else:
                 position_ids = torch.arange(pad + 1, T + pad + 1, device=inputs_embeds.device)[None]  # (1, T)
+        return position_ids
 
-        x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
-        if cfg.is_decoder:  # RobertaForCausalLM: causal + padding mask (no cache)
-            mask = causal_mask(attention_mask, x.size(1), 0, x.dtype, x.device)
-        else:
-            mask = padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
-        head_masks = expand_head_mask(head_mask, cfg.num_hidden_layers, x.dtype)
-        x, hidden_states, attentions = self.encoder(x, mask, head_masks, output_attentions, output_hidden_states)
-        pooled = self.pooler(x) if self.pooler is not None else None
-        out = BaseModelOutputWithPooling(last_hidden_state=x, pooler_output=pooled,
-                                         hidden_states=hidden_states, attentions=attentions)
-        return out if return_dict else out.to_tuple()
+    def _attention_mask(self, attention_mask: Tensor | None, x: Tensor) -> Tensor | None:
+        if self.config.is_decoder:  # RobertaForCausalLM: causal + padding mask (no cache)
+            return causal_mask(attention_mask, x.size(1), 0, x.dtype, x.device)
+        return padding_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
 
 
 # --- heads ---
@@ -162,7 +119,7 @@ class RobertaClassificationHead(nn.Module):
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.dropout = nn.Dropout(_dropout_prob(config))
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -170,70 +127,41 @@ class RobertaClassificationHead(nn.Module):
         return self.out_proj(self.dropout(torch.tanh(self.dense(x))))
 
 
-class RobertaForMaskedLM(RobertaPreTrainedModel):
+class _RobertaLMHeadModel(BertStyleHead, RobertaPreTrainedModel):
+    """The language-model heads' modules: RoBERTa -> lm_head (decoder tied to the word embeddings)."""
+
+    def __init__(self, config: RobertaConfig) -> None:
+        super().__init__(config)
+        self.roberta = RobertaModel(config, add_pooling_layer=False)
+        self.lm_head = RobertaLMHead(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head.decoder
+
+
+class RobertaForMaskedLM(_RobertaLMHeadModel):
     """Every token -> vocabulary logits (B, T, V); labels -100 are ignored by the loss."""
 
-    def __init__(self, config: RobertaConfig) -> None:
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.lm_head = RobertaLMHead(config)
-        self.post_init()
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> MaskedLMOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                            output_attentions, output_hidden_states, return_dict=True)
-        logits = self.lm_head(base.last_hidden_state)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1).to(logits.device))
-        out = MaskedLMOutput(loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+    def _head(self, base: BaseModelOutputWithPooling, labels: Tensor | None) -> MaskedLMOutput:
+        return masked_lm_output(self.lm_head(base.last_hidden_state), labels, base)  # (B, T, V)
 
 
-class RobertaForCausalLM(RobertaPreTrainedModel):
+class RobertaForCausalLM(_RobertaLMHeadModel):
     """Left-to-right LM (config.is_decoder=True): logits (B, T, V); the loss predicts token t+1 from t.
 
-    No KV cache: a full forward per call (the reference offers one; RoBERTa decoders are rare).
+    The masked LM's modules, with the causal mask (RobertaModel reads config.is_decoder). No KV cache: a full
+    forward per call (the reference offers one; RoBERTa decoders are rare).
     """
 
-    def __init__(self, config: RobertaConfig) -> None:
-        super().__init__(config)
-        self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.lm_head = RobertaLMHead(config)
-        self.post_init()
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> CausalLMOutputWithCrossAttentions | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                            output_attentions, output_hidden_states, return_dict=True)
+    def _head(self, base: BaseModelOutputWithPooling, labels: Tensor | None) -> CausalLMOutputWithCrossAttentions:
         logits = self.lm_head(base.last_hidden_state)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            shifted = logits[:, :-1].reshape(-1, logits.size(-1)).float()
-            loss = F.cross_entropy(shifted, labels[:, 1:].reshape(-1).to(logits.device), ignore_index=-100)
-        out = CausalLMOutputWithCrossAttentions(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                                attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+        loss = shifted_lm_loss(logits, labels) if labels is not None else None
+        return CausalLMOutputWithCrossAttentions(loss=loss, logits=logits, hidden_states=base.hidden_states,
+                                                 attentions=base.attentions)
 
 
-class RobertaForSequenceClassification(RobertaPreTrainedModel):
+class RobertaForSequenceClassification(BertStyleHead, RobertaPreTrainedModel):
     """<s> -> classification head: logits (B, num_labels)."""
 
     def __init__(self, config: RobertaConfig) -> None:
@@ -243,23 +171,11 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
         self.classifier = RobertaClassificationHead(config)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> SequenceClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                            output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(base.last_hidden_state)  # (B, num_labels)
-        loss = classification_loss(logits, labels, self.config) if labels is not None else None
-        out = SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                       attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
+    def _head(self, base: BaseModelOutputWithPooling, labels: Tensor | None) -> SequenceClassifierOutput:
+        return sequence_classifier_output(self.classifier(base.last_hidden_state), labels, self.config, base)
 
 
-class RobertaForMultipleChoice(RobertaPreTrainedModel):
+class RobertaForMultipleChoice(BertStyleMultipleChoiceHead, RobertaPreTrainedModel):
     """(B, C, T) choices -> each pooled <s> -> linear -> one score: logits (B, C)."""
 
     def __init__(self, config: RobertaConfig) -> None:
@@ -269,57 +185,20 @@ class RobertaForMultipleChoice(RobertaPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> MultipleChoiceModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        C = (input_ids if input_ids is not None else inputs_embeds).size(1)
 
-        def flat(t: Tensor | None) -> Tensor | None:  # (B, C, T, ...) -> (B*C, T, ...)
-            return None if t is None else t.reshape(-1, *t.shape[2:])
-
-        base = self.roberta(flat(input_ids), flat(attention_mask), flat(token_type_ids), flat(position_ids),
-                            head_mask, flat(inputs_embeds), output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.pooler_output)).view(-1, C)  # (B, C)
-        loss = F.cross_entropy(logits, labels.to(logits.device)) if labels is not None else None
-        out = MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                        attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
-
-
-class RobertaForTokenClassification(RobertaPreTrainedModel):
+class RobertaForTokenClassification(TokenClassificationHead, BertStyleHead, RobertaPreTrainedModel):
     """Every token's hidden state -> dropout -> linear: logits (B, T, num_labels)."""
 
     def __init__(self, config: RobertaConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.roberta = RobertaModel(config, add_pooling_layer=False)
-        self.dropout = nn.Dropout(_dropout_prob(config))
+        self.dropout = nn.Dropout(classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                labels: Tensor | None = None, output_attentions: bool | None = None,
-                output_hidden_states: bool | None = None, return_dict: bool | None = None
-                ) -> TokenClassifierOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                            output_attentions, output_hidden_states, return_dict=True)
-        logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
-        loss = None
-        if labels is not None:  # -100 marks tokens without a label
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1).to(logits.device))
-        out = TokenClassifierOutput(loss=loss, logits=logits, hidden_states=base.hidden_states,
-                                    attentions=base.attentions)
-        return out if return_dict else out.to_tuple()
 
-
-class RobertaForQuestionAnswering(RobertaPreTrainedModel):
+class RobertaForQuestionAnswering(BertStyleQuestionAnsweringHead, RobertaPreTrainedModel):
     """Every token -> linear -> (start, end) logits, each (B, T)."""
 
     def __init__(self, config: RobertaConfig) -> None:
@@ -328,22 +207,3 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
-
-    def forward(self, input_ids: Tensor | None = None, attention_mask: Tensor | None = None,
-                token_type_ids: Tensor | None = None, position_ids: Tensor | None = None,
-                head_mask: Tensor | None = None, inputs_embeds: Tensor | None = None,
-                start_positions: Tensor | None = None, end_positions: Tensor | None = None,
-                output_attentions: bool | None = None, output_hidden_states: bool | None = None,
-                return_dict: bool | None = None) -> QuestionAnsweringModelOutput | tuple:
-        return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        base = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                            output_attentions, output_hidden_states, return_dict=True)
-        start_logits, end_logits = self.qa_outputs(base.last_hidden_state).split(1, dim=-1)  # (B, T, 1) each
-        start_logits = start_logits.squeeze(-1).contiguous()  # (B, T)
-        end_logits = end_logits.squeeze(-1).contiguous()
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        out = QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits, end_logits=end_logits,
-                                           hidden_states=base.hidden_states, attentions=base.attentions)
-        return out if return_dict else out.to_tuple()

@@ -1,8 +1,7 @@
-"""Helpers the encoder-decoder families share (BART, Marian, T5; RoBERTa's causal LM):
-decoder inputs from labels, the causal and cross-attention masks, per-layer head masks,
-self- or cross-attention keys/values over a cache, the decoder's layer loop, and the
-encoder -> decoder wiring of a base model with its Seq2Seq output. (The task heads built on
-them are in models/heads.py.)
+"""The encoder-decoder wiring the seq2seq families share (BART, Marian, T5): decoder inputs from labels,
+self- or cross-attention keys/values over a cache, the decoder's layer loop, and the encoder -> decoder
+forward of a base model with its Seq2Seq output. (Their masks are in models/base.py, the task heads built
+on them in models/heads.py.)
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from torch import Tensor, nn
 
 from ..cache import EncoderDecoderCache
 from ..outputs import BaseModelOutput, Seq2SeqModelOutput
-from .bert import padding_mask
 
 
 def shift_tokens_right(input_ids: Tensor, pad_token_id: int | None, decoder_start_token_id: int | None) -> Tensor:
@@ -42,45 +40,6 @@ def default_decoder_input_ids(input_ids: Tensor | None, decoder_input_ids: Tenso
                          "cannot be `None`. Please pass either `input_ids` or `decoder_input_ids` or "
                          "`decoder_inputs_embeds`.")
     return shift(input_ids)  # (B, S)
-
-
-def causal_mask(attention_mask: Tensor | None, T: int, past: int, dtype: torch.dtype,
-                device: torch.device) -> Tensor | None:
-    """Additive decoder self-attention mask (B or 1, 1, T, past + T): 0 = attend, dtype-min = not.
-
-    Query i (absolute position past + i) sees keys j <= past + i that are not padding in
-    ``attention_mask`` (B, past + T). None when nothing is masked (one new token, no padding).
-    Built like the reference's, so fully masked rows give the same (uniform) attention.
-    """
-    has_padding = attention_mask is not None and not bool(attention_mask.all())
-    if T == 1 and not has_padding:
-        return None
-    K = past + T
-    allowed = torch.arange(K, device=device)[None, :] <= torch.arange(past, K, device=device)[:, None]  # (T, K)
-    allowed = allowed[None, None]  # (1, 1, T, K)
-    if has_padding:
-        allowed = allowed & attention_mask[:, None, None, -K:].bool()  # (B, 1, T, K)
-    mask = torch.zeros(allowed.shape, dtype=dtype, device=device)
-    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-
-
-def cross_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
-    """Encoder padding (B, S) -> additive (B, 1, 1, S) mask for cross-attention, or None."""
-    return padding_mask(attention_mask, dtype)
-
-
-def _layer_masks(head_mask: Tensor | None, n: int, dtype: torch.dtype) -> list[Tensor | None]:
-    """(L, nh) head mask, 1 = keep -> one (1, nh, 1, 1) multiplier per layer (or None)."""
-    if head_mask is None:
-        return [None] * n
-    if head_mask.size(0) != n:
-        raise ValueError(f"The head_mask should be specified for {n} layers, but it is for {head_mask.size(0)}.")
-    return [m.to(dtype)[None, :, None, None] for m in head_mask]
-
-
-def _ids_or_embeds(input_ids: Tensor | None, inputs_embeds: Tensor | None, what: str = "input_ids") -> None:
-    if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError(f"pass exactly one of {what} and {what.replace('input_ids', 'inputs_embeds')}")
 
 
 def self_or_cross_kv(heads: Callable[[Tensor], Tensor], k_proj: nn.Module, v_proj: nn.Module, x: Tensor,

@@ -28,7 +28,7 @@ from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel, warn_if_padding_and_no_attention_mask
 from ..outputs import BaseModelOutput, BaseModelOutputWithPastAndCrossAttentions, Seq2SeqModelOutput
-from .bert import activation, expand_head_mask, padding_mask
+from .base import activation, causal_mask, expand_head_mask, padding_mask
 from .heads import (
     Seq2SeqClassificationHead,
     Seq2SeqLMMixin,
@@ -36,7 +36,7 @@ from .heads import (
     Seq2SeqSequenceClassificationMixin,
     TokenClassificationMixin,
 )
-from .seq2seq_utils import causal_mask, cross_mask, encode_decode, run_decoder_layers, self_or_cross_kv
+from .seq2seq_utils import encode_decode, run_decoder_layers, self_or_cross_kv
 
 
 class T5Config(PretrainedConfig):
@@ -325,7 +325,7 @@ class T5Stack(nn.Module):
         bias = bias.to(x.dtype) if mask is None else bias + mask
         cross_bias = None
         if self.is_decoder and encoder_hidden_states is not None:
-            cross_bias = cross_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
+            cross_bias = padding_mask(encoder_attention_mask, x.dtype)  # (B, 1, 1, S) or None
 
         head_masks = expand_head_mask(head_mask, len(self.block), x.dtype)  # (nh,) or (L, nh) -> per block
         cross_head_masks = expand_head_mask(cross_attn_head_mask, len(self.block), x.dtype)
