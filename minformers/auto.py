@@ -58,6 +58,11 @@ class AutoConfig:
         hub = pop_hub_kwargs(kwargs)
         checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=kwargs.pop("gguf_file", None),
                                         weights=False, **hub)
+        return cls._from_checkpoint(checkpoint, **kwargs)
+
+    @classmethod
+    def _from_checkpoint(cls, checkpoint: Checkpoint, **kwargs: Any) -> Any:
+        """The config of a resolved checkpoint (``from_pretrained`` after the door)."""
         config_dict = checkpoint.config_dict()
         source = checkpoint.folder / (checkpoint.gguf_file or CONFIG_NAME)
         module, prefix = _arch_module(_model_type_of(config_dict), str(source))
@@ -117,9 +122,10 @@ class _AutoModel:
         hub = pop_hub_kwargs(kwargs)
         checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=kwargs.pop("gguf_file", None), **hub)
         if not isinstance(config, PretrainedConfig):
-            source = checkpoint if config is None else config  # a config named apart is its own checkpoint
-            config, kwargs = AutoConfig.from_pretrained(source, return_unused_kwargs=True, **hub, **kwargs)
-        return cls._model_class(config).from_pretrained(checkpoint, *model_args, config=config, **kwargs)
+            # a config named apart is a checkpoint of its own, resolved here too
+            source = checkpoint if config is None else resolve_checkpoint(config, weights=False, **hub)
+            config, kwargs = AutoConfig._from_checkpoint(source, return_unused_kwargs=True, **kwargs)
+        return cls._model_class(config)._from_checkpoint(checkpoint, *model_args, config=config, **kwargs)
 
 
 class AutoModel(_AutoModel):

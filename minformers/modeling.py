@@ -163,6 +163,16 @@ class PreTrainedModel(nn.Module):
         taken as it is.
         """
         hub = pop_hub_kwargs(kwargs)
+        gguf_file = kwargs.pop("gguf_file", None)  # a GGUF file in the folder: config + weights come from it
+        checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=gguf_file, **hub)
+        if isinstance(config, (str, os.PathLike)):  # a config named apart is a checkpoint of its own
+            config = resolve_checkpoint(config, weights=False, **hub)
+        return cls._from_checkpoint(checkpoint, *model_args, config=config, **kwargs)
+
+    @classmethod
+    def _from_checkpoint(cls, checkpoint: Checkpoint, *model_args: Any,
+                         config: PretrainedConfig | Checkpoint | None = None, **kwargs: Any) -> Any:
+        """``from_pretrained`` after the door: build the model of a resolved checkpoint and load its weights."""
         dtype = kwargs.pop("dtype", None)
         torch_dtype = kwargs.pop("torch_dtype", None)
         dtype = dtype if dtype is not None else torch_dtype
@@ -171,15 +181,13 @@ class PreTrainedModel(nn.Module):
         state_dict = kwargs.pop("state_dict", None)
         use_safetensors = kwargs.pop("use_safetensors", None)
         device_map = kwargs.pop("device_map", None)
-        gguf_file = kwargs.pop("gguf_file", None)  # a GGUF file in the folder: config + weights come from it
         int8_skip = int8_request(kwargs.pop("quantization_config", None))  # None: no quantisation asked for
         for k in _IGNORED_LOAD_KWARGS:
             kwargs.pop(k, None)
 
-        checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=gguf_file, **hub)
         name = checkpoint.name
-        if config is None or isinstance(config, (str, os.PathLike)):
-            source = checkpoint if config is None else resolve_checkpoint(config, weights=False, **hub)
+        if not isinstance(config, PretrainedConfig):  # None: the checkpoint's own; or a Checkpoint of a config
+            source = checkpoint if config is None else config
             config, kwargs = cls.config_class.from_dict(source.config_dict(), return_unused_kwargs=True, **kwargs)
             config.name_or_path = name
         else:
