@@ -133,8 +133,13 @@ def test_killed_save_is_cleaned_by_the_next_save_but_not_a_live_one(tiny_checkpo
 
 # --- item 7: SIGINT during a Trainer checkpoint; resuming picks the last complete checkpoint
 _TRAIN = """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
+    # A shell that starts a job in the background with `&` (as `make test &` or CI may) starts it with
+    # SIGINT ignored, children inherit that, and Python keeps an inherited SIG_IGN: the SIGINT below would
+    # then be dropped and the child sleep on. Ctrl-C at a terminal reaches a process with Python's default
+    # handler, which is the case this test is about, so install it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import minformers as mf
     import minformers.training.checkpointing as ckpt
     folder, out, ready, block_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
@@ -165,13 +170,18 @@ def test_sigint_during_checkpoint_then_resume_picks_last_complete(tiny_checkpoin
     cmd = [sys.executable, "-c", textwrap.dedent(_TRAIN), str(folder), str(out), str(tmp_path / "ready")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd + ["4"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 180
-    while not (tmp_path / "ready").exists():
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        assert time.time() < deadline
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.time() + 180
+        while not (tmp_path / "ready").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.time() < deadline
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a failed run leaves no training process behind
+            proc.kill()
+            proc.wait()
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert sorted(e.name for e in out.iterdir() if e.name.startswith("checkpoint-")) == ["checkpoint-2"]
     assert [n for n in _leftovers(out) if "checkpoint" in n] == []  # the interrupted save cleaned up after itself

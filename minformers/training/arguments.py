@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["IntervalStrategy", "TrainingArguments"]
+__all__ = ["IntervalStrategy", "TrainingArguments", "resolve_steps", "training_lengths"]
 
 STRATEGIES = ("no", "steps", "epoch")
 OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "adamw_hf", "sgd")
@@ -190,7 +190,7 @@ class TrainingArguments:
 
     @property
     def device(self) -> Any:
-        import torch
+        import torch  # only here: making TrainingArguments needs no torch import
 
         return torch.device("cpu")
 
@@ -219,3 +219,23 @@ def _checked_init(self: TrainingArguments, *args: Any, **kwargs: Any) -> None:
 
 _checked_init.__signature__ = __import__("inspect").signature(_dataclass_init)  # type: ignore[attr-defined]
 TrainingArguments.__init__ = _checked_init  # type: ignore[method-assign]
+
+
+# --- what the arguments mean for one run
+def resolve_steps(value: float | None, max_steps: int) -> float | None:
+    """``*_steps`` < 1 means a fraction of the run, as the reference."""
+    return math.ceil(max_steps * value) if value is not None and 0 < value < 1 else value
+
+
+def training_lengths(args: TrainingArguments, num_batches: int) -> tuple[int, int, int]:
+    """(optimizer updates per epoch, max_steps, epochs) for a DataLoader of `num_batches` batches: ``max_steps``
+    when > 0, else ``num_train_epochs`` (a fraction of an epoch rounds the steps up)."""
+    ga = args.gradient_accumulation_steps
+    updates_per_epoch = max(num_batches // ga + int(num_batches % ga > 0), 1)
+    if args.max_steps > 0:
+        max_steps = args.max_steps
+        num_epochs = max_steps // updates_per_epoch + int(max_steps % updates_per_epoch > 0)
+    else:
+        max_steps = math.ceil(args.num_train_epochs * updates_per_epoch)
+        num_epochs = math.ceil(args.num_train_epochs)
+    return updates_per_epoch, max_steps, num_epochs

@@ -208,7 +208,7 @@ class _SimpleBar:
 
 def progress_bar(total: int, desc: str = "", leave: bool = True) -> Any:
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional, and only when a bar is shown
     except ImportError:
         return _SimpleBar(total, desc, leave)
     return tqdm(total=total, desc=desc, leave=leave, dynamic_ncols=True)

@@ -26,16 +26,21 @@ import os
 import random
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..saving import remove_folder
+from ..saving import atomic_folder, remove_folder, remove_stale_temporaries
+from ..serialization import load_checkpoint
+from .callbacks import TrainerState
 
-__all__ = ["PREFIX_CHECKPOINT_DIR", "get_last_checkpoint", "load_rng_state", "missing_files", "rotate_checkpoints",
-           "save_rng_state", "sorted_checkpoints"]
+__all__ = ["PREFIX_CHECKPOINT_DIR", "checkpoint_folder", "get_last_checkpoint", "load_model_weights",
+           "load_rng_state", "load_training_state", "missing_files", "resolve_resume_checkpoint",
+           "restore_progress", "rotate_checkpoints", "save_rng_state", "save_training_state", "sorted_checkpoints"]
 
 PREFIX_CHECKPOINT_DIR = "checkpoint"
 _CHECKPOINT_RE = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
@@ -97,6 +102,23 @@ def get_last_checkpoint(output_dir: str | os.PathLike) -> str | None:
     return str(checkpoints[-1]) if checkpoints else None
 
 
+def resolve_resume_checkpoint(value: str | bool | None, output_dir: str) -> str | None:
+    """``Trainer.train(resume_from_checkpoint=...)``: True -> the last complete checkpoint in `output_dir`,
+    False/None -> None, a folder -> itself once it is checked to be a complete checkpoint."""
+    if value is True:
+        value = get_last_checkpoint(output_dir)
+        if value is None:
+            raise ValueError(f"resume_from_checkpoint=True, but there is no checkpoint-N folder in {output_dir}")
+    elif value is False:
+        value = None
+    if value is not None and not os.path.isfile(os.path.join(value, TRAINER_STATE_NAME)):
+        raise ValueError(f"{value} is not a checkpoint (no {TRAINER_STATE_NAME} in it)")
+    if value is not None and missing_files(value):
+        raise ValueError(f"the checkpoint {value} is incomplete (no {', '.join(missing_files(value))}); resume "
+                         f"from an earlier one, or pass resume_from_checkpoint=True to pick the last complete one")
+    return value
+
+
 def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: str | None = None) -> list[Path]:
     """Delete the oldest checkpoints beyond `limit`, never the best one. Returns the deleted folders."""
     if limit is None or limit <= 0:
@@ -111,6 +133,57 @@ def rotate_checkpoints(output_dir: str | os.PathLike, limit: int | None, best: s
     for folder in doomed:
         remove_folder(folder)  # renamed away first: an interrupted deletion leaves no half checkpoint-N
     return doomed
+
+
+# --- writing and reading one checkpoint folder
+@contextmanager
+def checkpoint_folder(target: Path, output_dir: str) -> Iterator[Path]:
+    """A temporary folder that becomes `target` when the block ends without an error (and is removed when it
+    does not); first removes what killed saves of any checkpoint left in `output_dir`."""
+    try:
+        # what killed saves of any checkpoint left (and the model save nested in one: "..checkpoint-N.saving-…")
+        remove_stale_temporaries(output_dir, rf"\.?{PREFIX_CHECKPOINT_DIR}-\d+(?:\.saving-.+)?")
+        with atomic_folder(target, replaces=lambda name: True) as tmp:
+            yield tmp
+    except OSError as e:
+        raise OSError(f"cannot write the checkpoint {target}: {e}. Earlier checkpoints are intact; last one: "
+                      f"{get_last_checkpoint(output_dir)}") from e
+
+
+def save_training_state(folder: Path, optimizer: torch.optim.Optimizer, lr_scheduler: Any) -> None:
+    """optimizer.pt, scheduler.pt and rng_state.pth: what resuming needs besides the weights."""
+    torch.save(optimizer.state_dict(), folder / OPTIMIZER_NAME)
+    torch.save(lr_scheduler.state_dict(), folder / SCHEDULER_NAME)
+    torch.save(save_rng_state(), folder / RNG_STATE_NAME)
+
+
+def load_training_state(folder: str | os.PathLike, optimizer: torch.optim.Optimizer, lr_scheduler: Any) -> None:
+    """The optimizer and schedule states, when the checkpoint has them (not ``save_only_model``)."""
+    folder = Path(folder)
+    if (folder / OPTIMIZER_NAME).is_file():
+        optimizer.load_state_dict(load_pt(folder / OPTIMIZER_NAME))
+        lr_scheduler.load_state_dict(load_pt(folder / SCHEDULER_NAME))
+
+
+def restore_progress(state: TrainerState, folder: str | os.PathLike) -> None:
+    """Where the saved run was (step, epoch, logs, best metric) from its trainer_state.json, into `state`."""
+    saved = TrainerState.load_from_json(str(Path(folder) / TRAINER_STATE_NAME))
+    for name in ("global_step", "epoch", "log_history", "best_metric", "best_global_step", "best_model_checkpoint",
+                 "total_flos", "num_input_tokens_seen"):
+        setattr(state, name, getattr(saved, name))
+
+
+def load_model_weights(model: torch.nn.Module, folder: str) -> None:
+    """A checkpoint's weights into `model`, strictly (tied aliases aside), then re-tied."""
+    state_dict = load_checkpoint(Path(folder), folder)
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    tied = set(model._tied_aliases()) if hasattr(model, "_tied_aliases") else set()
+    missing = [k for k in missing if k not in tied]
+    if missing or unexpected:
+        raise RuntimeError(f"checkpoint {folder} does not match the model: missing {missing[:5]}, "
+                           f"unexpected {unexpected[:5]}")
+    if hasattr(model, "tie_weights"):
+        model.tie_weights()
 
 
 # --- RNG states: the python/numpy/torch generators, as plain values ---

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch.utils.data import Dataset, Sampler
 
-__all__ = ["LengthGroupedSampler", "ShardedRandomSampler", "get_length_grouped_indices", "model_input_columns",
-           "prepare_dataset"]
+__all__ = ["LengthGroupedSampler", "ShardedRandomSampler", "default_label_names", "get_length_grouped_indices",
+           "model_input_columns", "prepare_dataset"]
 
 LABEL_COLUMNS = ("label", "label_ids", "labels")
 
@@ -35,6 +35,15 @@ def model_input_columns(model: torch.nn.Module, label_names: list[str] | None) -
     model = getattr(model, "module", model)  # DistributedDataParallel
     params = list(inspect.signature(model.forward).parameters)
     return list(dict.fromkeys(params + list(LABEL_COLUMNS) + list(label_names or [])))
+
+
+def default_label_names(model: torch.nn.Module) -> list[str]:
+    """The label arguments of ``model.forward``: start/end positions for question answering, else every
+    parameter named like a label (``labels`` when there is none)."""
+    params = inspect.signature(getattr(model, "forward")).parameters
+    if "start_positions" in params and "end_positions" in params:
+        return ["start_positions", "end_positions"]
+    return [p for p in params if "label" in p] or ["labels"]
 
 
 def dataset_columns(dataset: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""``AdamW`` as old ``transformers`` had it, so course code with ``from transformers import AdamW`` runs.
+"""The optimizer side of training: which parameters get weight decay, and ``AdamW`` as old ``transformers``
+had it, so course code with ``from transformers import AdamW`` runs.
 
 The reference deprecated its own AdamW for years and removed it in 4.x (``from transformers
 import AdamW`` is an ImportError in 4.57), but the course notes still use it. Ours keeps the
@@ -7,13 +8,31 @@ old signature and defaults and warns, naming the replacement, ``torch.optim.Adam
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from torch import nn
 
-__all__ = ["AdamW"]
+__all__ = ["AdamW", "decay_parameter_names"]
+
+# parameter names that never get weight decay (besides every LayerNorm module's): as the reference
+_NO_DECAY = re.compile(r"bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.)", re.IGNORECASE)
+
+
+def decay_parameter_names(model: nn.Module) -> list[str]:
+    """The parameters the Trainer's optimizer decays (``Trainer.get_decay_parameter_names`` in the reference)."""
+    names = []
+    for mod_name, module in model.named_modules():
+        if isinstance(module, nn.LayerNorm):
+            continue
+        for p_name, _ in module.named_parameters(recurse=False):
+            full = f"{mod_name}.{p_name}" if mod_name else p_name
+            if not _NO_DECAY.search(full):
+                names.append(full)
+    return names
 
 
 class AdamW(torch.optim.AdamW):

@@ -9,107 +9,61 @@ number of accumulated batches, clipping, the AdamW parameter groups, the schedul
 ``trainer_state.json`` layout) follows ``transformers.Trainer``, so with the same weights,
 data order and arguments both produce the same losses step for step. Under ``torchrun`` the
 same code trains with DistributedDataParallel over gloo (see docs/distributed.md).
+
+The methods are the reference's, so a subclass overrides the same ones: ``train`` checks its
+arguments and calls ``_inner_training_loop``, which per epoch makes the DataLoader iterator,
+then per optimizer step takes up to ``gradient_accumulation_steps`` batches, runs
+``training_step`` (-> ``compute_loss``) on each, clips, steps the optimizer and the schedule,
+and lets the callbacks decide (``_maybe_log_save_evaluate``) whether to log, ``evaluate``,
+``_save_checkpoint`` or stop. Resuming (``_load_from_checkpoint``) loads weights, optimizer,
+schedule and RNG states and skips the batches already seen in the current epoch, so a resumed
+run continues exactly where the interrupted one stopped. The checkpoint folder format is
+checkpointing.py's; the argument arithmetic arguments.py's; the output types trainer_utils.py's.
 """
 
 from __future__ import annotations
 
-
-import json
-import math
 import os
-import random
-import re
 import time
-from collections.abc import Mapping
 from contextlib import nullcontext
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from .. import serialization
 from . import checkpointing as ckpt
-from .arguments import TrainingArguments
+from .arguments import TrainingArguments, resolve_steps, training_lengths
 from .callbacks import (CallbackHandler, DefaultFlowCallback, PrinterCallback, ProgressCallback, TrainerControl,
                         TrainerState)
 from .collators import DataCollatorWithPadding, default_data_collator
-from .data import (ColumnFilter, LengthGroupedSampler, ShardedRandomSampler, example_lengths, is_hf_dataset,
-                   prepare_dataset)
+from .data import (ColumnFilter, LengthGroupedSampler, ShardedRandomSampler, default_label_names, example_lengths,
+                   is_hf_dataset, prepare_dataset)
+from .history import write_history
+from .optimization import decay_parameter_names
 from .schedulers import get_scheduler
+from .trainer_utils import (EvalLoopOutput, EvalPrediction, PredictionOutput, TrainingDivergedError, TrainOutput,
+                            all_labels_ignored, get_loss, nested_concat, nested_numpify, set_seed, speed_metrics)
 
 __all__ = ["EvalPrediction", "PredictionOutput", "TrainOutput", "Trainer", "TrainingDivergedError", "set_seed"]
-
-
-class TrainOutput(NamedTuple):
-    global_step: int
-    training_loss: float
-    metrics: dict[str, float]
-
-
-class PredictionOutput(NamedTuple):
-    predictions: Any
-    label_ids: Any
-    metrics: dict[str, float] | None
-
-
-class EvalPrediction:
-    """What ``compute_metrics`` receives: ``predictions`` and ``label_ids`` (NumPy); unpacks as a pair."""
-
-    def __init__(self, predictions: Any, label_ids: Any, inputs: Any = None) -> None:
-        self.predictions, self.label_ids, self.inputs = predictions, label_ids, inputs
-
-    def __iter__(self):
-        return iter((self.predictions, self.label_ids) if self.inputs is None
-                    else (self.predictions, self.label_ids, self.inputs))
-
-    def __getitem__(self, i: int) -> Any:
-        return tuple(self)[i]
-
-
-class TrainingDivergedError(RuntimeError):
-    """The training loss became NaN or infinite; the weights were not updated with it."""
-
-
-def set_seed(seed: int) -> None:
-    """Seed python, numpy and torch (as ``transformers.set_seed``)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-# parameter names that never get weight decay (besides every LayerNorm module's): as the reference
-_NO_DECAY = re.compile(r"bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.)", re.IGNORECASE)
-
-
-def decay_parameter_names(model: nn.Module) -> list[str]:
-    names = []
-    for mod_name, module in model.named_modules():
-        if isinstance(module, nn.LayerNorm):
-            continue
-        for p_name, _ in module.named_parameters(recurse=False):
-            full = f"{mod_name}.{p_name}" if mod_name else p_name
-            if not _NO_DECAY.search(full):
-                names.append(full)
-    return names
 
 
 def _distributed() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def _pad_concat(a: torch.Tensor | None, b: torch.Tensor, pad: int = -100) -> torch.Tensor:
-    """Concatenate along dim 0, padding dim 1 to the longer of the two (token-level outputs)."""
-    if a is None:
-        return b
-    if a.dim() < 2 or a.shape[1:] == b.shape[1:]:
-        return torch.cat([a, b])
-    shape = (a.shape[0] + b.shape[0], max(a.shape[1], b.shape[1])) + tuple(a.shape[2:])
-    out = a.new_full(shape, pad)
-    out[: a.shape[0], : a.shape[1]] = a
-    out[a.shape[0]:, : b.shape[1]] = b
-    return out
+def _take(iterator: Any, n: int) -> list[Any]:
+    """Up to `n` more items of `iterator` (fewer at its end)."""
+    items = []
+    for _ in range(n):
+        try:
+            items.append(next(iterator))
+        except StopIteration:
+            break
+    return items
 
 
 class Trainer:
@@ -149,6 +103,9 @@ class Trainer:
         self.model_wrapped = self.model
         self._train_columns: list[str] = []
         self._current_accumulation = 1  # batches in the current accumulation group (the loss is divided by it)
+        self._total_loss, self._last_logged = 0.0, 0  # the training loss summed over logged steps; last logged step
+        self._logged_lr: float | None = None  # the learning rate the last optimizer step used
+        self._best_pending = False  # the next checkpoint is the best model (set by _determine_best_metric)
         self.control = self.callback_handler.call_event("on_init_end", self.args, self.state, self.control)
 
     # --- callbacks
@@ -169,11 +126,9 @@ class Trainer:
         self.world_size, self.rank = 1, 0
         if not _distributed():
             return
-        import torch.distributed as dist
+        import torch.distributed as dist  # only under torchrun
 
         if not dist.is_initialized():
-            from datetime import timedelta
-
             dist.init_process_group(backend=self.args.ddp_backend or "gloo",
                                     timeout=timedelta(seconds=self.args.ddp_timeout))
         self.world_size, self.rank = dist.get_world_size(), dist.get_rank()
@@ -197,16 +152,12 @@ class Trainer:
         return value
 
     def _default_label_names(self) -> list[str]:
-        import inspect
-
-        params = inspect.signature(getattr(self.model, "forward")).parameters
-        if "start_positions" in params and "end_positions" in params:
-            return ["start_positions", "end_positions"]
-        return [p for p in params if "label" in p] or ["labels"]
+        return default_label_names(self.model)
 
     # --- data
     def _prepare(self, dataset: Any, description: str) -> tuple[Any, Callable]:
-        dataset, columns, kept = prepare_dataset(dataset, self.model, remove_unused_columns=self.args.remove_unused_columns,
+        dataset, columns, kept = prepare_dataset(dataset, self.model,
+                                                 remove_unused_columns=self.args.remove_unused_columns,
                                                  label_names=self.label_names, description=description)
         if description == "training dataset":
             self._train_columns = columns
@@ -242,9 +193,12 @@ class Trainer:
         return self.get_eval_dataloader(test_dataset, "test dataset")
 
     # --- optimisation
+    def get_decay_parameter_names(self, model: nn.Module) -> list[str]:
+        return decay_parameter_names(model)
+
     def create_optimizer(self) -> torch.optim.Optimizer:
         if self.optimizer is None:
-            decay = set(decay_parameter_names(self.model))
+            decay = set(self.get_decay_parameter_names(self.model))
             params = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
             groups = [{"params": [p for n, p in params if n in decay], "weight_decay": self.args.weight_decay},
                       {"params": [p for n, p in params if n not in decay], "weight_decay": 0.0}]
@@ -290,7 +244,7 @@ class Trainer:
             loss = self.compute_loss_func(outputs, labels, num_items_in_batch=num_items_in_batch)
         else:
             outputs = model(**inputs)
-            loss = _get_loss(outputs)
+            loss = get_loss(outputs)
         if loss is None:
             name = type(getattr(model, "module", model)).__name__
             raise ValueError(
@@ -302,7 +256,7 @@ class Trainer:
     def training_step(self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: Any = None) -> torch.Tensor:
         """Forward, loss / (batches in this accumulation), backward; returns the detached scaled loss."""
         model.train()
-        nothing_to_learn = self._nothing_to_learn(inputs)  # before compute_loss, which may pop the labels
+        nothing_to_learn = all_labels_ignored(inputs, self.label_names)  # before compute_loss, which may pop them
         with self.compute_loss_context_manager():
             loss = self.compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
         if not torch.isfinite(loss.detach()).all() and nothing_to_learn:
@@ -323,34 +277,198 @@ class Trainer:
         loss.backward()
         return loss.detach()
 
-    def _nothing_to_learn(self, inputs: Mapping[str, Any]) -> bool:
-        """True when the batch has label tensors and every one of them is all -100 (ignored)."""
-        labels = [inputs[k] for k in self.label_names if isinstance(inputs.get(k), torch.Tensor)]
-        return bool(labels) and all(not t.is_floating_point() and bool((t == -100).all()) for t in labels)
-
     # --- the loop
     def train(self, resume_from_checkpoint: str | bool | None = None, trial: Any = None,
               ignore_keys_for_eval: list[str] | None = None, **kwargs: Any) -> TrainOutput:
-        from .loop import run_training
-
+        """Train; ``resume_from_checkpoint`` is a checkpoint folder, or True for the last one in output_dir."""
         if kwargs:
             raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}; valid: "
                             "resume_from_checkpoint, trial, ignore_keys_for_eval")
-        if resume_from_checkpoint is True:
-            resume_from_checkpoint = ckpt.get_last_checkpoint(self.args.output_dir)
-            if resume_from_checkpoint is None:
-                raise ValueError(f"resume_from_checkpoint=True, but there is no checkpoint-N folder in "
-                                 f"{self.args.output_dir}")
-        elif resume_from_checkpoint is False:
-            resume_from_checkpoint = None
-        if resume_from_checkpoint is not None and not os.path.isfile(
-                os.path.join(resume_from_checkpoint, ckpt.TRAINER_STATE_NAME)):
-            raise ValueError(f"{resume_from_checkpoint} is not a checkpoint (no {ckpt.TRAINER_STATE_NAME} in it)")
-        if resume_from_checkpoint is not None and ckpt.missing_files(resume_from_checkpoint):
-            raise ValueError(f"the checkpoint {resume_from_checkpoint} is incomplete (no "
-                             f"{', '.join(ckpt.missing_files(resume_from_checkpoint))}); resume from an earlier one, "
-                             f"or pass resume_from_checkpoint=True to pick the last complete one")
-        return run_training(self, resume_from_checkpoint, ignore_keys_for_eval)
+        resume_from_checkpoint = ckpt.resolve_resume_checkpoint(resume_from_checkpoint, self.args.output_dir)
+        return self._inner_training_loop(resume_from_checkpoint=resume_from_checkpoint, trial=trial,
+                                         ignore_keys_for_eval=ignore_keys_for_eval)
+
+    def _inner_training_loop(self, resume_from_checkpoint: str | None = None, trial: Any = None,
+                             ignore_keys_for_eval: list[str] | None = None) -> TrainOutput:
+        args = self.args
+        dataloader = self.get_train_dataloader()
+        len_dl = len(dataloader)
+        if len_dl == 0:
+            raise ValueError(f"the training dataset gives no batch (dataloader_drop_last={args.dataloader_drop_last}, "
+                             f"batch size {args.train_batch_size})")
+        ga = args.gradient_accumulation_steps
+        updates_per_epoch, max_steps, num_epochs = training_lengths(args, len_dl)
+        self.state = TrainerState(
+            max_steps=max_steps, num_train_epochs=num_epochs, train_batch_size=args.train_batch_size,
+            logging_steps=resolve_steps(args.logging_steps, max_steps),
+            eval_steps=resolve_steps(args.eval_steps, max_steps), save_steps=resolve_steps(args.save_steps, max_steps),
+            is_local_process_zero=args.local_process_index == 0, is_world_process_zero=self.rank == 0)
+        model = self.model
+        self.model_wrapped = wrapped = self._wrap_model(model)
+        self.create_optimizer_and_scheduler(max_steps)
+        handler = self.callback_handler
+        handler.model, handler.optimizer, handler.lr_scheduler = model, self.optimizer, self.lr_scheduler
+        handler.train_dataloader = dataloader
+
+        epochs_trained, skip_batches = 0, 0
+        if resume_from_checkpoint is not None:
+            self._load_from_checkpoint(resume_from_checkpoint)
+            epochs_trained = self.state.global_step // updates_per_epoch
+            skip_batches = (self.state.global_step % updates_per_epoch) * ga
+
+        tr_loss = torch.tensor(0.0)
+        self._total_loss = 0.0
+        self._last_logged = self.state.global_step
+        start = time.time()
+        model.zero_grad()
+        self.control._new_training()
+        self._event("on_train_begin")
+        grad_norm = None
+        sampler = dataloader.sampler
+        for epoch in range(epochs_trained, num_epochs):
+            if hasattr(sampler, "set_epoch"):
+                sampler.set_epoch(epoch)
+            restore_rng_now = resume_from_checkpoint is not None and epoch == epochs_trained
+            if restore_rng_now and skip_batches == 0:
+                self._load_rng_state(resume_from_checkpoint)
+            iterator = iter(dataloader)
+            skipped = 0
+            if restore_rng_now and skip_batches > 0:
+                for _ in range(skip_batches):
+                    next(iterator)
+                skipped = skip_batches
+                self._load_rng_state(resume_from_checkpoint)  # after the skipped batches drew from it
+            self.control._new_epoch()
+            self._event("on_epoch_begin")
+            remainder = len_dl % ga or ga
+            total_updates = len_dl // ga + int(remainder < ga)
+            step = skipped - 1
+            for update in range(skipped // ga, total_updates):
+                batches = _take(iterator, ga if update != total_updates - 1 else remainder)
+                for inputs in batches:
+                    step += 1
+                    if step % ga == 0:
+                        self._event("on_step_begin")
+                    sync = (step + 1) % ga == 0 or step + 1 == len_dl
+                    self._current_accumulation = len(batches)
+                    with wrapped.no_sync() if wrapped is not model and not sync else nullcontext():
+                        loss = self.training_step(wrapped, inputs)
+                    if args.logging_nan_inf_filter and not torch.isfinite(loss):
+                        # a batch with nothing to learn (see training_step): log the running mean instead
+                        tr_loss = tr_loss + tr_loss / (1 + self.state.global_step - self._last_logged)
+                    else:
+                        tr_loss = tr_loss + loss
+                    if not sync:
+                        self._event("on_substep_end")
+                        continue
+                    if args.max_grad_norm is not None and args.max_grad_norm > 0:
+                        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                    self._event("on_pre_optimizer_step")
+                    self.optimizer.step()
+                    self._event("on_optimizer_step")
+                    self._logged_lr = self._get_learning_rate()  # the rate this step used, as the reference logs
+                    self.lr_scheduler.step()
+                    model.zero_grad()
+                    self.state.global_step += 1
+                    self.state.epoch = epoch + (step + 1) / len_dl
+                    self._event("on_step_end")
+                    tr_loss = self._maybe_log_save_evaluate(tr_loss, grad_norm, model, trial, epoch,
+                                                            ignore_keys_for_eval)
+                    if self.control.should_epoch_stop or self.control.should_training_stop:
+                        break
+                if self.control.should_epoch_stop or self.control.should_training_stop:
+                    break
+            skip_batches = 0
+            self._event("on_epoch_end")
+            tr_loss = self._maybe_log_save_evaluate(tr_loss, grad_norm, model, trial, epoch, ignore_keys_for_eval)
+            if self.control.should_training_stop:
+                break
+
+        if args.load_best_model_at_end and self.state.best_model_checkpoint is not None:
+            self._load_best_model()
+        self._total_loss += self._mean_over_ranks(tr_loss.detach()).item()
+        train_loss = self._total_loss / max(self.state.global_step, 1)
+        runtime = time.time() - start
+        metrics = {"train_runtime": round(runtime, 4),
+                   "train_samples_per_second": round(max_steps * args.train_batch_size * ga * self.world_size / runtime,
+                                                     3),
+                   "train_steps_per_second": round(max_steps / runtime, 3),
+                   "total_flos": float(self.state.total_flos), "train_loss": train_loss}
+        self.log(metrics)
+        self._event("on_train_end")
+        self._write_history()
+        self._barrier()
+        return TrainOutput(self.state.global_step, train_loss, metrics)
+
+    def _maybe_log_save_evaluate(self, tr_loss: torch.Tensor, grad_norm: Any, model: nn.Module, trial: Any,
+                                 epoch: int, ignore_keys_for_eval: list[str] | None) -> torch.Tensor:
+        """Log, evaluate and save as the callbacks' control flags say; returns the loss sum left to log."""
+        state, control = self.state, self.control
+        if control.should_log and state.global_step > self._last_logged:
+            loss = self._mean_over_ranks(tr_loss.detach()).item()
+            logs = {"loss": loss / (state.global_step - self._last_logged)}
+            if grad_norm is not None:
+                logs["grad_norm"] = float(grad_norm)
+            logs["learning_rate"] = self._get_learning_rate() if self._logged_lr is None else self._logged_lr
+            self._total_loss += loss
+            self._last_logged = state.global_step
+            tr_loss = torch.tensor(0.0)
+            self.log(logs)
+        if control.should_evaluate:
+            metrics = self.evaluate(ignore_keys=ignore_keys_for_eval)
+            self._determine_best_metric(metrics, trial)
+        if control.should_save:
+            self._save_checkpoint(model, trial)
+            self._event("on_save")
+        control._new_step()
+        return tr_loss
+
+    def _determine_best_metric(self, metrics: dict[str, float], trial: Any = None) -> bool:
+        """Record a new best ``metric_for_best_model`` (the next checkpoint is then the best one)."""
+        name = self.args.metric_for_best_model
+        if name is None:
+            return False
+        key = name if name.startswith("eval_") else f"eval_{name}"
+        if key not in metrics:
+            raise KeyError(f"metric_for_best_model={name!r}, but the evaluation gave only {sorted(metrics)}")
+        value, best = metrics[key], self.state.best_metric
+        if best is None or (value > best if self.args.greater_is_better else value < best):
+            self.state.best_metric = value
+            self.state.best_global_step = self.state.global_step
+            self._best_pending = True
+            return True
+        return False
+
+    # --- checkpoints (the folder format: checkpointing.py)
+    def _save_checkpoint(self, model: nn.Module, trial: Any = None) -> str:
+        """Write ``output_dir/checkpoint-N`` atomically (rank 0 only), then rotate old ones."""
+        args, state = self.args, self.state
+        target = Path(args.output_dir) / f"{ckpt.PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        if self._best_pending:
+            state.best_model_checkpoint = str(target)
+            self._best_pending = False
+        if args.should_save:
+            with ckpt.checkpoint_folder(target, args.output_dir) as tmp:
+                self.save_model(str(tmp), _internal_call=True)
+                if not args.save_only_model:
+                    ckpt.save_training_state(tmp, self.optimizer, self.lr_scheduler)
+                state.save_to_json(str(tmp / ckpt.TRAINER_STATE_NAME))
+            ckpt.rotate_checkpoints(args.output_dir, args.save_total_limit, state.best_model_checkpoint)
+            self._write_history()
+        self._barrier()
+        return str(target)
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: nn.Module | None = None) -> None:
+        """Weights, optimizer, schedule and trainer state (the RNG is restored by the loop, when the epoch starts)."""
+        ckpt.load_model_weights(model if model is not None else self.model, resume_from_checkpoint)
+        ckpt.load_training_state(resume_from_checkpoint, self.optimizer, self.lr_scheduler)
+        ckpt.restore_progress(self.state, resume_from_checkpoint)
+
+    def _load_rng_state(self, checkpoint: str) -> None:
+        ckpt.load_rng_state(ckpt.load_pt(Path(checkpoint) / ckpt.RNG_STATE_NAME))
+
+    def _load_best_model(self) -> None:
+        ckpt.load_model_weights(self.model, self.state.best_model_checkpoint)
 
     # --- evaluation
     def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
@@ -359,7 +477,7 @@ class Trainer:
         dataloader = self.get_eval_dataloader(eval_dataset)
         output = self.evaluation_loop(dataloader, "Evaluation", ignore_keys=ignore_keys,
                                       metric_key_prefix=metric_key_prefix)
-        output.metrics.update(self._speed(metric_key_prefix, start, len(dataloader.dataset), len(dataloader)))
+        output.metrics.update(speed_metrics(metric_key_prefix, start, len(dataloader.dataset), len(dataloader)))
         self.log(output.metrics)
         self._event("on_evaluate", metrics=output.metrics)
         return output.metrics
@@ -370,16 +488,9 @@ class Trainer:
         dataloader = self.get_test_dataloader(test_dataset)
         output = self.evaluation_loop(dataloader, "Prediction", ignore_keys=ignore_keys,
                                       metric_key_prefix=metric_key_prefix)
-        output.metrics.update(self._speed(metric_key_prefix, start, len(dataloader.dataset), len(dataloader)))
+        output.metrics.update(speed_metrics(metric_key_prefix, start, len(dataloader.dataset), len(dataloader)))
         self._event("on_predict", metrics=output.metrics)
         return PredictionOutput(output.predictions, output.label_ids, output.metrics)
-
-    @staticmethod
-    def _speed(prefix: str, start: float, samples: int, steps: int) -> dict[str, float]:
-        runtime = time.time() - start
-        return {f"{prefix}_runtime": round(runtime, 4),
-                f"{prefix}_samples_per_second": round(samples / runtime, 3) if runtime else 0.0,
-                f"{prefix}_steps_per_second": round(steps / runtime, 3) if runtime else 0.0}
 
     def prediction_step(self, model: nn.Module, inputs: dict[str, Any], prediction_loss_only: bool,
                         ignore_keys: list[str] | None = None) -> tuple[Any, Any, Any]:
@@ -394,7 +505,7 @@ class Trainer:
             outputs = model(**inputs)
             loss = None
             if has_labels:
-                loss = _get_loss(outputs)
+                loss = get_loss(outputs)
                 loss = loss.detach().mean() if loss is not None else None
             if prediction_loss_only:
                 return loss, None, None
@@ -422,12 +533,11 @@ class Trainer:
             if logits is not None:
                 if self.preprocess_logits_for_metrics is not None:
                     logits = self.preprocess_logits_for_metrics(logits, label)
-                preds = _nested(preds, logits)
+                preds = nested_concat(preds, logits)
             if label is not None:
-                labels = _nested(labels, label)
+                labels = nested_concat(labels, label)
             self._event("on_prediction_step")
-        to_np = _to_numpy
-        preds, labels = to_np(preds), to_np(labels)
+        preds, labels = nested_numpify(preds), nested_numpify(labels)
         metrics: dict[str, Any] = {}
         if self.compute_metrics is not None and preds is not None and labels is not None:
             metrics = dict(self.compute_metrics(EvalPrediction(predictions=preds, label_ids=labels)))
@@ -436,7 +546,7 @@ class Trainer:
             metrics["loss"] = torch.cat(losses).mean().item()
         metrics = {(k if k.startswith(f"{metric_key_prefix}_") else f"{metric_key_prefix}_{k}"): v
                    for k, v in metrics.items()}
-        return _EvalLoopOutput(preds, labels, metrics, n)
+        return EvalLoopOutput(preds, labels, metrics, n)
 
     # --- logging and saving
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
@@ -456,10 +566,8 @@ class Trainer:
             if hasattr(model, "save_pretrained"):
                 model.save_pretrained(output_dir)
             else:
-                from ..serialization import save_file
-
-                save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
-                          Path(output_dir) / "model.safetensors")
+                serialization.save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
+                                        Path(output_dir) / "model.safetensors")
             if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
                 self.processing_class.save_pretrained(output_dir)
             (Path(output_dir) / ckpt.TRAINING_ARGS_NAME).write_text(self.args.to_json_string() + "\n")
@@ -475,36 +583,4 @@ class Trainer:
         """trainer_state.json, log_history.json and (with matplotlib) loss_curve.png in output_dir."""
         if not self.args.should_save:
             return
-        from .history import write_history
-
         write_history(self.state, self.args.output_dir, plot=self.args.save_plot)
-
-
-class _EvalLoopOutput(NamedTuple):
-    predictions: Any
-    label_ids: Any
-    metrics: dict[str, Any]
-    num_samples: int
-
-
-def _get_loss(outputs: Any) -> torch.Tensor | None:
-    """outputs.loss / outputs["loss"] (None when absent), or the first element of a tuple."""
-    if isinstance(outputs, Mapping):
-        return outputs.get("loss")
-    if hasattr(outputs, "keys"):  # ModelOutput: the fields that are not None
-        return getattr(outputs, "loss", None)
-    return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
-
-
-def _nested(acc: Any, new: Any) -> Any:
-    if isinstance(new, (tuple, list)):
-        return type(new)(_nested(a, b) for a, b in zip(acc or [None] * len(new), new))
-    return _pad_concat(acc, new.detach().cpu())
-
-
-def _to_numpy(x: Any) -> Any:
-    if x is None:
-        return None
-    if isinstance(x, (tuple, list)):
-        return type(x)(_to_numpy(t) for t in x)
-    return x.float().numpy() if x.is_floating_point() and x.dtype != torch.float32 else x.numpy()

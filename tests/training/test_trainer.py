@@ -239,3 +239,48 @@ def test_save_model_round_trip(setup, tmp_path):
     ref = transformers.BertForSequenceClassification.from_pretrained(tmp_path / "final")
     torch.testing.assert_close(ref.classifier.weight, trainer.model.classifier.weight)
     assert (tmp_path / "final" / "tokenizer.json").is_file()
+
+
+# --- a subclass changes training by overriding the reference's method names
+def test_subclass_overrides_are_honoured(setup, tmp_path):
+    """The loop calls the Trainer's own methods, so a subclass that overrides ``compute_loss``,
+    ``training_step``, ``create_optimizer``, ``get_train_dataloader`` or ``evaluate`` changes the run."""
+    folder, tok, rows = setup
+    calls: dict[str, list] = {"compute_loss": [], "training_step": [], "create_optimizer": [],
+                              "get_train_dataloader": [], "evaluate": []}
+
+    class Custom(mf.Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
+            loss = (outputs.logits ** 2).mean() + 5.0  # not the model's loss (about 0.69)
+            calls["compute_loss"].append(loss.item())
+            return (loss, outputs) if return_outputs else loss
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            calls["training_step"].append(len(inputs["input_ids"]))
+            return super().training_step(model, inputs, num_items_in_batch)
+
+        def create_optimizer(self):
+            calls["create_optimizer"].append(1)
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.5)
+            return self.optimizer
+
+        def get_train_dataloader(self):
+            calls["get_train_dataloader"].append(1)
+            return super().get_train_dataloader()
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            calls["evaluate"].append(self.state.global_step)
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+
+    args = _args(tmp_path, max_steps=4, eval_strategy="steps", eval_steps=2)
+    trainer = Custom(_model(folder), args, train_dataset=tokenized(tok, rows), eval_dataset=tokenized(tok, rows[:8]),
+                     processing_class=tok)
+    before = trainer.model.classifier.weight.detach().clone()
+    trainer.train()
+    assert calls["training_step"] == [8, 8, 8, 8] and len(calls["compute_loss"]) == 4
+    assert calls["create_optimizer"] == [1] and isinstance(trainer.optimizer, torch.optim.SGD)
+    assert calls["get_train_dataloader"] == [1] and calls["evaluate"] == [2, 4]
+    logged = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    assert logged == calls["compute_loss"]  # the overridden loss is what trained and what was logged
+    assert not torch.equal(trainer.model.classifier.weight, before)
