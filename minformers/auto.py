@@ -2,6 +2,10 @@
 
 A naming convention, not giant tables (DESIGN rule 4): the only table is the
 model_type -> class-prefix map in :mod:`minformers.models`. This module does not import torch.
+
+Each ``from_pretrained`` here resolves the name once (:func:`minformers.checkpoint.resolve_checkpoint`)
+and hands the :class:`~minformers.checkpoint.Checkpoint` on: the config and the model class read it,
+and nothing resolves the name again.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import importlib
 import os
 from typing import Any
 
+from .checkpoint import CONFIG_NAME, Checkpoint, resolve_checkpoint
 from .configuration import PretrainedConfig, pop_hub_kwargs
 from .models import ARCH_PREFIX
 
@@ -47,24 +52,24 @@ class AutoConfig:
         return getattr(module, f"{prefix}Config")(*args, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
-        """Load config.json; keyword arguments naming fields override it (``return_unused_kwargs`` as reference)."""
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike | Checkpoint, **kwargs: Any) -> Any:
+        """Load config.json (or a GGUF file's metadata, with ``gguf_file=``); keyword arguments naming fields
+        override it (``return_unused_kwargs`` as reference)."""
         hub = pop_hub_kwargs(kwargs)
-        gguf_file = kwargs.pop("gguf_file", None)
-        if gguf_file is not None:  # the config is in the GGUF metadata
-            from .gguf import gguf_config_dict
-            from .hub import resolve_model_dir
+        checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=kwargs.pop("gguf_file", None),
+                                        weights=False, **hub)
+        return cls._from_checkpoint(checkpoint, **kwargs)
 
-            folder = resolve_model_dir(os.fspath(pretrained_model_name_or_path), **hub, filenames=[gguf_file])
-            config_dict = gguf_config_dict(folder / gguf_file)
-            module, prefix = _arch_module(config_dict["model_type"], str(folder / gguf_file))
-        else:
-            config_dict, folder = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub)
-            module, prefix = _arch_module(_model_type_of(config_dict), str(folder / "config.json"))
+    @classmethod
+    def _from_checkpoint(cls, checkpoint: Checkpoint, **kwargs: Any) -> Any:
+        """The config of a resolved checkpoint (``from_pretrained`` after the door)."""
+        config_dict = checkpoint.config_dict()
+        source = checkpoint.folder / (checkpoint.gguf_file or CONFIG_NAME)
+        module, prefix = _arch_module(_model_type_of(config_dict), str(source))
         config_cls = getattr(module, f"{prefix}Config")
         result = config_cls.from_dict(config_dict, **kwargs)
         config = result[0] if isinstance(result, tuple) else result
-        config.name_or_path = os.fspath(pretrained_model_name_or_path)
+        config.name_or_path = checkpoint.name
         return result
 
 
@@ -75,9 +80,13 @@ class AutoTokenizer:
         raise OSError("AutoTokenizer is not meant to be instantiated: use AutoTokenizer.from_pretrained(name)")
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike | Checkpoint, *args: Any,
+                        **kwargs: Any) -> Any:
+        """A name or folder is resolved by the tokenizer; a Checkpoint is its folder (and its GGUF file)."""
         from .tokenization.tokenizer import PreTrainedTokenizerFast
 
+        if isinstance(pretrained_model_name_or_path, Checkpoint) and pretrained_model_name_or_path.gguf_file:
+            kwargs.setdefault("gguf_file", pretrained_model_name_or_path.gguf_file)
         return PreTrainedTokenizerFast.from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
 
@@ -106,18 +115,17 @@ class _AutoModel:
         return cls._model_class(config)._from_config(config, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *model_args: Any,
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike | Checkpoint, *model_args: Any,
                         config: PretrainedConfig | None = None, **kwargs: Any) -> Any:
-        """Load config.json (unless `config` is given), pick ``{Arch}{Suffix}`` and load the weights."""
+        """Resolve the checkpoint once, load its config (unless `config` is given), pick ``{Arch}{Suffix}``
+        and load the weights."""
         hub = pop_hub_kwargs(kwargs)
+        checkpoint = resolve_checkpoint(pretrained_model_name_or_path, gguf_file=kwargs.pop("gguf_file", None), **hub)
         if not isinstance(config, PretrainedConfig):
-            source = pretrained_model_name_or_path if config is None else config
-            gguf_file = kwargs.get("gguf_file") if config is None else kwargs.pop("gguf_file", None)
-            config, kwargs = AutoConfig.from_pretrained(source, return_unused_kwargs=True, **hub, **kwargs)
-            if gguf_file is not None:  # the weights come from the GGUF file too
-                kwargs["gguf_file"] = gguf_file
-        return cls._model_class(config).from_pretrained(pretrained_model_name_or_path, *model_args,
-                                                        config=config, **hub, **kwargs)
+            # a config named apart is a checkpoint of its own, resolved here too
+            source = checkpoint if config is None else resolve_checkpoint(config, weights=False, **hub)
+            config, kwargs = AutoConfig._from_checkpoint(source, return_unused_kwargs=True, **kwargs)
+        return cls._model_class(config)._from_checkpoint(checkpoint, *model_args, config=config, **kwargs)
 
 
 class AutoModel(_AutoModel):

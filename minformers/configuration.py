@@ -16,11 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .checkpoint import CONFIG_NAME, Checkpoint, read_config_file, resolve_checkpoint
+
 logger = logging.getLogger(__name__)
 
-CONFIG_NAME = "config.json"
-
-# keyword arguments of `from_pretrained` that say where files come from (for hub.resolve_model_dir)
+# keyword arguments of `from_pretrained` that say where files come from (for checkpoint.resolve_checkpoint)
 HUB_KWARGS = ("revision", "cache_dir", "local_files_only", "token", "force_download", "subfolder")
 # accepted for compatibility with the reference and ignored
 IGNORED_HUB_KWARGS = ("use_auth_token", "proxies", "resume_download", "_from_pipeline",
@@ -240,29 +240,28 @@ class PretrainedConfig:
 
     # --- folders ---
     @classmethod
-    def get_config_dict(cls, name_or_path: str | os.PathLike, **hub_kwargs: Any) -> tuple[dict[str, Any], Path]:
-        """Read config.json of a model folder or id; returns (dict, folder)."""
-        from .hub import resolve_model_dir
-
-        hub_kwargs.setdefault("filenames", ())  # a config needs no weights: don't download them
-        folder = resolve_model_dir(name_or_path, **hub_kwargs)
-        return read_config_file(folder / CONFIG_NAME), folder
+    def get_config_dict(cls, name_or_path: str | os.PathLike | Checkpoint, **hub_kwargs: Any
+                        ) -> tuple[dict[str, Any], Path]:
+        """Read config.json of a model folder or id (or a resolved Checkpoint); returns (dict, folder)."""
+        checkpoint = resolve_checkpoint(name_or_path, weights=False, **hub_kwargs)  # a config needs no weights
+        return checkpoint.config_dict(), checkpoint.folder
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Any:
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike | Checkpoint, **kwargs: Any) -> Any:
         """Load config.json from a folder or model id; keyword arguments naming fields override it."""
         hub = pop_hub_kwargs(kwargs)
-        config_dict, _ = cls.get_config_dict(pretrained_model_name_or_path, **hub)
+        checkpoint = resolve_checkpoint(pretrained_model_name_or_path, weights=False, **hub)
+        config_dict = checkpoint.config_dict()
         found = config_dict.get("model_type")
         if cls.model_type and found and found != cls.model_type:
             logger.warning(
                 "You are using a model of type %s to instantiate a model of type %s. This is not supported for "
                 "all configurations of models and can yield errors.", found, cls.model_type,
             )
-        config_dict.setdefault("_name_or_path", os.fspath(pretrained_model_name_or_path))
+        config_dict.setdefault("_name_or_path", checkpoint.name)
         result = cls.from_dict(config_dict, **kwargs)
         config = result[0] if isinstance(result, tuple) else result
-        config._name_or_path = os.fspath(pretrained_model_name_or_path)
+        config._name_or_path = checkpoint.name
         return result
 
     def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
@@ -303,19 +302,6 @@ def _collect_fields(cls: type) -> tuple[dict[str, Any], list[str]]:
 
 
 PretrainedConfig._fields, PretrainedConfig._own_fields = _collect_fields(PretrainedConfig)
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse a config.json, with errors that name the file."""
-    if not path.is_file():
-        raise OSError(f"{path.parent} does not contain a file named {path.name}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise OSError(f"{path} is not a valid JSON file: {e}") from e
-    if not isinstance(data, dict):
-        raise OSError(f"{path} should hold a JSON object, found {type(data).__name__}")
-    return data
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -1,6 +1,8 @@
 """Name or folder -> a local folder of checkpoint files.
 
-`from_pretrained` everywhere calls :func:`resolve_model_dir` first. A folder is
+:func:`minformers.checkpoint.resolve_checkpoint` calls :func:`resolve_model_dir` once per name, at the
+door of ``pipeline()`` and of the config and model ``from_pretrained`` (a tokenizer's or a generation
+config's ``from_pretrained`` given a name calls it itself). A folder, or a resolved ``Checkpoint``, is
 used as it is. A few model names resolve to real checkpoints that ship inside
 Python packages (see ``OFFLINE_MODELS``), so the defaults work with no network.
 Anything else is a Hub model id: its files are downloaded once through

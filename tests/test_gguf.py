@@ -13,7 +13,8 @@ import transformers
 from gguf import GGMLQuantizationType, quants
 
 import minformers
-from minformers.gguf import dequantize, read_gguf_tokenizer, unpermute_qk
+from minformers.weights.gguf import read_gguf_tokenizer
+from minformers.weights.gguf_tensors import dequantize, unpermute_qk
 
 transformers.logging.set_verbosity_error()
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -1,4 +1,4 @@
-"""The parsed GGUF reader kept for the last file (minformers.gguf._reader) follows a replaced file."""
+"""The parsed GGUF reader kept for the last file (minformers.weights.gguf._reader) follows a replaced file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import numpy as np
 from gguf import GGUFWriter
 
-from minformers.gguf import read_gguf_metadata
+from minformers.weights.gguf import read_gguf_metadata
 
 
 def write_gguf(path, name: str) -> None:

@@ -408,7 +408,7 @@ def test_hostile_safetensors_are_refused_without_a_large_allocation(tmp_path, ti
 
 
 def test_hostile_gguf_files_are_refused(tmp_path):
-    from minformers.gguf import load_gguf_checkpoint as load
+    from minformers.weights.gguf_tensors import load_gguf_checkpoint as load
     cases = {
         "not_gguf": b"NOPE" + b"\0" * 60,
         "truncated": b"GGUF" + struct.pack("<I", 3) + b"\0" * 3,
@@ -423,7 +423,7 @@ def test_hostile_gguf_files_are_refused(tmp_path):
 
 # --- saving ---
 def test_save_pretrained_is_atomic(tmp_path, tiny_dir, monkeypatch):
-    import minformers.serialization as serialization
+    import minformers.weights.safetensors as serialization
     from minformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(tiny_dir)
@@ -453,7 +453,7 @@ def test_save_pretrained_shards_large_models_with_an_index(tmp_path, tiny_dir):
     import transformers
 
     from minformers import AutoModelForSequenceClassification
-    from minformers.saving import parse_size
+    from minformers.weights.saving import parse_size
 
     assert parse_size("5GB") == 5 * 10**9 and parse_size("200KB") == 200_000 and parse_size(1234) == 1234
     assert parse_size("2GiB") == 2 * 2**30

@@ -13,7 +13,7 @@ import transformers
 
 import minformers
 from minformers import modeling
-from minformers.serialization import SafetensorsError
+from minformers.weights.safetensors import SafetensorsError
 
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, vocab_size=99,
             max_position_embeddings=64)

@@ -86,7 +86,7 @@ def test_trainer_saves_into_symlinked_folders(tiny_checkpoints, tmp_path):
 _BLOCKING_SAVE = """
     import sys, time
     from pathlib import Path
-    import minformers, minformers.serialization as ser
+    import minformers, minformers.weights.safetensors as ser
     original = ser.save_file
     def blocking(tensors, path, *a, **k):
         original(tensors, path, *a, **k)

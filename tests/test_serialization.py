@@ -9,8 +9,8 @@ import pytest
 import safetensors.torch
 import torch
 
-from minformers import serialization
-from minformers.serialization import SafetensorsError, load_file, save_file
+from minformers.weights import safetensors as serialization
+from minformers.weights.safetensors import SafetensorsError, load_file, save_file
 
 
 def sample_tensors() -> dict[str, torch.Tensor]:

@@ -6,6 +6,7 @@ import importlib
 import logging
 from typing import Any
 
+from ..checkpoint import Checkpoint, resolve_checkpoint
 from .registry import ALIASES, TASKS, default_model, resolve_task, task_for_architectures
 
 logger = logging.getLogger("minformers.pipelines")
@@ -36,7 +37,6 @@ def pipeline(
     become defaults for every call; unknown ones raise ``TypeError``.
     """
     from .. import auto
-    from ..hub import packaged_gguf_file
 
     if trust_remote_code:
         raise ValueError("trust_remote_code=True is refused: minformers runs only its own architectures")
@@ -46,6 +46,10 @@ def pipeline(
     if task is None and model is None:
         raise RuntimeError("pipeline() needs a task, a model, or both. Tasks: " + ", ".join(sorted(set(TASKS) | set(ALIASES))))
     hub_kwargs = {k: v for k, v in {"revision": revision, "token": token}.items() if v is not None}
+    model_kwargs = dict(model_kwargs or {})
+    if isinstance(model, str):  # the name is resolved here, once: below, everything is handed the Checkpoint
+        model = resolve_checkpoint(model, gguf_file=model_kwargs.pop("gguf_file", None), packaged_gguf=True,
+                                   **hub_kwargs)
     if task is None:
         task = _infer_task(model, config, hub_kwargs)
     name, entry = resolve_task(task)
@@ -64,18 +68,13 @@ def pipeline(
     hub_kwargs = {k: v for k, v in {"revision": revision, "token": token}.items() if v is not None}
     if isinstance(config, str):
         config = auto.AutoConfig.from_pretrained(config, **hub_kwargs)
-    tokenizer_kwargs: dict = {}
-    if isinstance(model, str):
-        model_name = model
-        model_kwargs = dict(model_kwargs or {})
-        gguf_file = model_kwargs.get("gguf_file") or packaged_gguf_file(model)  # packaged GGUF: model + tokenizer
-        if gguf_file is not None:
-            model_kwargs["gguf_file"] = gguf_file
-            if tokenizer is None or tokenizer == model_name:
-                tokenizer_kwargs["gguf_file"] = gguf_file
-        auto_class = getattr(auto, _auto_class_name(entry, model, config, hub_kwargs))
-        try:
-            model = auto_class.from_pretrained(model, config=config, **hub_kwargs, **(model_kwargs or {}))
+    if isinstance(model, (str, Checkpoint)):
+        model_name = str(model)
+        try:  # the default model's name is resolved here, once (a given one above: returned as it is)
+            model = checkpoint = resolve_checkpoint(model, gguf_file=model_kwargs.pop("gguf_file", None),
+                                                    packaged_gguf=True, **hub_kwargs)
+            auto_class = getattr(auto, _auto_class_name(entry, checkpoint, config, hub_kwargs))
+            model = auto_class.from_pretrained(checkpoint, config=config, **model_kwargs)
         except OSError as err:
             if model_name == entry.default_model:
                 raise OSError(
@@ -83,15 +82,15 @@ def pipeline(
                     f"be fetched ({err}). Pass a local checkpoint instead: pipeline({name!r}, model='path/to/folder')."
                 ) from err
             raise
-        if tokenizer is None:
-            tokenizer = model_name
+        if tokenizer is None or tokenizer == model_name:  # its tokenizer (a packaged GGUF's too): the same files
+            tokenizer = checkpoint
     if tokenizer is None:
         source = getattr(model.config, "_name_or_path", None) or getattr(model.config, "name_or_path", None)
         if not source:
             raise ValueError("a model object was given without a tokenizer: pass tokenizer=... as well")
         tokenizer = source
-    if isinstance(tokenizer, str):
-        tokenizer = auto.AutoTokenizer.from_pretrained(tokenizer, **hub_kwargs, **tokenizer_kwargs)
+    if isinstance(tokenizer, (str, Checkpoint)):
+        tokenizer = auto.AutoTokenizer.from_pretrained(tokenizer, **hub_kwargs)
 
     cls = getattr(importlib.import_module(f".{entry.module}", __name__), entry.pipeline_class)
     return cls(model, tokenizer, task=name, batch_size=batch_size, device=device, dtype=dtype, **params)
@@ -100,7 +99,7 @@ def pipeline(
 def _infer_task(model: Any, config: Any, hub_kwargs: dict) -> str:
     from .. import auto
 
-    if isinstance(model, str):
+    if isinstance(model, (str, Checkpoint)):
         config = config if config is not None and not isinstance(config, str) else auto.AutoConfig.from_pretrained(
             config or model, **hub_kwargs)
     else:

@@ -161,7 +161,7 @@ def test_nan_loss_stops_and_keeps_last_checkpoint(setup, tmp_path):
 def test_failed_save_keeps_previous_checkpoint(setup, tmp_path, monkeypatch):
     folder, tok, rows = setup
     data = tokenized(tok, rows)
-    from minformers import serialization
+    from minformers.weights import safetensors as serialization
 
     real_save = serialization.save_file
     calls = {"n": 0}
