@@ -6,6 +6,8 @@ import importlib
 import logging
 from typing import Any
 
+from .. import auto
+from ..hub import packaged_gguf_file
 from .registry import ALIASES, TASKS, default_model, resolve_task, task_for_architectures
 
 logger = logging.getLogger("minformers.pipelines")
@@ -35,9 +37,6 @@ def pipeline(
     Remaining keyword arguments are the task's parameters (e.g. ``top_k``) and
     become defaults for every call; unknown ones raise ``TypeError``.
     """
-    from .. import auto
-    from ..hub import packaged_gguf_file
-
     if trust_remote_code:
         raise ValueError("trust_remote_code=True is refused: minformers runs only its own architectures")
     if dtype is not None and torch_dtype is not None:
@@ -98,8 +97,6 @@ def pipeline(
 
 
 def _infer_task(model: Any, config: Any, hub_kwargs: dict) -> str:
-    from .. import auto
-
     if isinstance(model, str):
         config = config if config is not None and not isinstance(config, str) else auto.AutoConfig.from_pretrained(
             config or model, **hub_kwargs)
@@ -118,8 +115,6 @@ def _auto_class_name(entry: Any, model: str, config: Any, hub_kwargs: dict) -> s
     """The task's Auto class, or its headless fallback when the checkpoint has no such head."""
     if entry.headless_auto_class is None:
         return entry.auto_class
-    from .. import auto
-
     config = config if config is not None else auto.AutoConfig.from_pretrained(model, **hub_kwargs)
     suffix = entry.auto_class.removeprefix("AutoModel")
     if any(arch.endswith(suffix) for arch in getattr(config, "architectures", None) or []):
