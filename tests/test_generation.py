@@ -305,11 +305,11 @@ def test_stop_criterion_matches_reference_on_every_prefix(smol, stops):
     before punctuation (decoding for the check must not tidy them away) and stop strings across tokens."""
     from transformers.generation.stopping_criteria import StopStringCriteria
 
-    from minformers.generation import _StopStrings
+    from minformers.generation.stopping import StopStrings
 
     _, _, ref_tok, our_tok = smol
     theirs = StopStringCriteria(ref_tok, stops)
-    ours = _StopStrings(our_tok, stops)
+    ours = StopStrings(our_tok, stops)
     texts = ["Hello , world . It isn't so , he said .", "Hello, world. It is n't , ok .\nHello ,\nlo , x"]
     hits = 0
     for text in texts:
@@ -377,8 +377,8 @@ def test_whole_numbers_are_accepted_for_float_settings(models):
 
 
 def test_pipeline_settings_are_validated_by_the_same_rules(models):
-    from minformers.generation_utils.config import GenerationConfig as Config
-    from minformers.pipelines.text_generation import check_generate_settings
+    from minformers.generation.config import GenerationConfig as Config
+    from minformers.pipelines.generation_base import check_generate_settings
 
     with pytest.raises(ValueError, match=r"TextGenerationPipeline: `top_k` has to be a strictly positive"):
         check_generate_settings("TextGenerationPipeline", Config(do_sample=True), {"top_k": -1})
@@ -407,7 +407,7 @@ NON_DEFAULT = {  # a value that switches each unimplemented key on
 
 
 def test_every_reference_key_is_accepted_at_its_default(models):
-    from minformers.generation_utils.config import UNSUPPORTED
+    from minformers.generation.config import UNSUPPORTED
 
     ref_keys = reference_keys()
     assert set(ref_keys) <= set(GenerationConfig._defaults), set(ref_keys) - set(GenerationConfig._defaults)

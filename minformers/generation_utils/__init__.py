@@ -1,1 +1,1 @@
-"""Pieces of :mod:`minformers.generation`: GenerationConfig (validated once), logits processors, streamers."""
+"""Shim (issue 15): these modules moved into the :mod:`minformers.generation` package; the old paths re-export."""

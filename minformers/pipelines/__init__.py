@@ -6,6 +6,7 @@ import importlib
 import logging
 from typing import Any
 
+from .. import auto
 from ..checkpoint import Checkpoint, resolve_checkpoint
 from .registry import ALIASES, TASKS, default_model, resolve_task, task_for_architectures
 
@@ -36,8 +37,6 @@ def pipeline(
     Remaining keyword arguments are the task's parameters (e.g. ``top_k``) and
     become defaults for every call; unknown ones raise ``TypeError``.
     """
-    from .. import auto
-
     if trust_remote_code:
         raise ValueError("trust_remote_code=True is refused: minformers runs only its own architectures")
     if dtype is not None and torch_dtype is not None:
@@ -97,8 +96,6 @@ def pipeline(
 
 
 def _infer_task(model: Any, config: Any, hub_kwargs: dict) -> str:
-    from .. import auto
-
     if isinstance(model, (str, Checkpoint)):
         config = config if config is not None and not isinstance(config, str) else auto.AutoConfig.from_pretrained(
             config or model, **hub_kwargs)
@@ -117,8 +114,6 @@ def _auto_class_name(entry: Any, model: str, config: Any, hub_kwargs: dict) -> s
     """The task's Auto class, or its headless fallback when the checkpoint has no such head."""
     if entry.headless_auto_class is None:
         return entry.auto_class
-    from .. import auto
-
     config = config if config is not None else auto.AutoConfig.from_pretrained(model, **hub_kwargs)
     suffix = entry.auto_class.removeprefix("AutoModel")
     if any(arch.endswith(suffix) for arch in getattr(config, "architectures", None) or []):

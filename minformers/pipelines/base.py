@@ -113,9 +113,17 @@ class Pipeline:
     def _can_pad(self) -> bool:
         """Rows of different lengths can share a batch: a pad token, right padding, and a model that does
         not need its config's pad token to find each row's last token (decoder classifiers without one)."""
-        tok = self.tokenizer
-        return (getattr(tok, "pad_token_id", None) is not None and getattr(tok, "padding_side", "right") == "right"
+        return (self._pad_token_id() is not None and self._padding_side() == "right"
                 and getattr(getattr(self.model, "config", None), "pad_token_id", 0) is not None)
+
+    # ---- padding: the pipeline's own, read from the tokenizer, never set on it -------------
+    def _padding_side(self) -> str:
+        """The side batches are padded on: the tokenizer's (a subclass may choose its own)."""
+        return getattr(self.tokenizer, "padding_side", "right")
+
+    def _pad_token_id(self) -> int | None:
+        """The token batches are padded with: the tokenizer's (a subclass may choose its own)."""
+        return getattr(self.tokenizer, "pad_token_id", None)
 
     def _is_stream(self, inputs: Any) -> bool:
         """Iterables other than a single item (str, dict, tuple) are streamed."""
@@ -230,7 +238,7 @@ class Pipeline:
     def _collate(self, encs: list[dict]) -> dict[str, torch.Tensor]:
         """Pad a list of un-padded encodings to the longest one; return tensors on the device."""
         longest = max(len(e["input_ids"]) for e in encs)
-        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        left = self._padding_side() == "left"
         batch = {}
         for key in encs[0]:
             if key not in self._model_input_names:
@@ -250,7 +258,7 @@ class Pipeline:
 
     def _pad_value(self, key: str) -> int:
         if key == "input_ids":
-            pad = getattr(self.tokenizer, "pad_token_id", None)
+            pad = self._pad_token_id()
             return 0 if pad is None else pad
         if key == "special_tokens_mask":
             return 1
@@ -259,7 +267,7 @@ class Pipeline:
     def _unbatch(self, outputs: dict, row: int, length: int, batch: dict) -> dict[str, Any]:
         """One item's slice of the batched outputs; sequence outputs trimmed to its own length."""
         padded = batch["input_ids"].shape[1]
-        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        left = self._padding_side() == "left"
         item = {}
         for key, value in outputs.items():
             value = value[row] if isinstance(value, torch.Tensor) else value[row]

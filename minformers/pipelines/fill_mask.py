@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from ..auto import AutoModelForMaskedLM
 from .base import Pipeline
 
 logger = logging.getLogger("minformers.pipelines")
@@ -24,8 +25,6 @@ class FillMaskPipeline(Pipeline):
     auto_batch_size = 16  # see Pipeline.auto_batch_size
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        from ..auto import AutoModelForMaskedLM
-
         name = type(model).__name__
         if not (name.endswith("ForMaskedLM") or name in AutoModelForMaskedLM._instead.values()):
             raise TypeError(f"fill-mask needs a model with a masked-language-model head (…ForMaskedLM, or "

@@ -71,10 +71,7 @@ class QuestionAnsweringPipeline(Pipeline):
 
     def __call__(self, *args: Any, question: Any = None, context: Any = None, **params: Any) -> Any:
         examples = _examples(args, question, context)
-        batch_size = params.pop("batch_size", None)
-        if len(examples) == 1:
-            return super().__call__(examples[0], batch_size=batch_size, **params)
-        return super().__call__(examples, batch_size=batch_size, **params)
+        return super().__call__(examples[0] if len(examples) == 1 else examples, **params)
 
     # ---- the three steps ----------------------------------------------------------------
     def preprocess(self, example: dict, doc_stride: int | None = None, max_seq_len: int | None = None,

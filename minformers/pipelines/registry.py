@@ -7,6 +7,7 @@ library's Hub default (downloaded when online).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 
@@ -116,8 +117,6 @@ def default_model(name: str, entry: Task) -> tuple[str, str | None]:
             pairs = ", ".join(f"translation_{a}_to_{b}" for a, b in TRANSLATION_DEFAULT_PAIRS)
             raise ValueError(f"There is no default model for {name!r} (defaults exist for {pairs}); pass model=...")
     if entry.default_folder is not None:  # e.g. the ner default, converted from ONNX once and cached
-        import importlib
-
         module, function = entry.default_folder.split(":")
         return str(getattr(importlib.import_module(module), function)()), None
     return entry.default_model, entry.default_revision

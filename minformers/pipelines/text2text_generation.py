@@ -20,30 +20,26 @@ from typing import Any
 
 import torch
 
-from .base import Pipeline, split_params
-from .text_generation import (check_generate_settings, generate_param_names, honour_max_length,
-                              pipeline_generation_config)
+from ..generation import GenerationConfig
+from .base import split_params
+from .generation_base import GenerationPipeline, generate_param_names
 
 
-class Text2TextGenerationPipeline(Pipeline):
+class Text2TextGenerationPipeline(GenerationPipeline):
     task = "text2text-generation"
     return_name = "generated"
     _default_generation = dict(max_new_tokens=256, num_beams=4)
     _PIPELINE_PARAMS: tuple[str, ...] = ("return_tensors", "return_text", "return_type",
                                          "clean_up_tokenization_spaces", "truncation", "stop_sequence")
 
-    def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        kwargs["task"] = self._choose_task(model, kwargs.get("task") or self.task)
-        base = {k: kwargs.pop(k) for k in ("task", "batch_size", "device", "dtype") if k in kwargs}
+    def __init__(self, model: Any, tokenizer: Any = None, *, task: str = "", **kwargs: Any) -> None:
+        task = self._choose_task(model, task or self.task)
         if not getattr(model.config, "is_encoder_decoder", False):
-            raise ValueError(f"{type(model).__name__} is a decoder-only model: the {base['task']!r} pipeline needs "
+            raise ValueError(f"{type(model).__name__} is a decoder-only model: the {task!r} pipeline needs "
                              "an encoder-decoder model (T5, BART, Marian); use 'text-generation' for this one")
         if tokenizer is None:
-            raise ValueError(f"the {base['task']!r} pipeline needs a tokenizer")
-        self.generation_config, self.prefix, kwargs = pipeline_generation_config(
-            model, tokenizer, base["task"], self._default_generation, kwargs)
-        self.tokenizer = tokenizer
-        super().__init__(model, tokenizer, **base, **kwargs)
+            raise ValueError(f"the {task!r} pipeline needs a tokenizer")
+        super().__init__(model, tokenizer, task=task, **kwargs)
 
     def _choose_task(self, model: Any, task: str) -> str:
         return task
@@ -74,8 +70,6 @@ class Text2TextGenerationPipeline(Pipeline):
                               "stop sequence is used as the stop token (as in the reference).", UserWarning,
                               stacklevel=4)
             generate_kwargs["eos_token_id"] = ids[0]
-        honour_max_length(generate_kwargs)
-        check_generate_settings(type(self).__name__, self.generation_config, generate_kwargs)
         return pre, generate_kwargs, post
 
     def __call__(self, inputs: Any, *args: Any, **params: Any) -> Any:
@@ -101,13 +95,10 @@ class Text2TextGenerationPipeline(Pipeline):
         mask = list(enc["attention_mask"]) if "attention_mask" in enc else [1] * len(ids)
         return {"input_ids": ids, "attention_mask": mask}
 
-    def _forward(self, batch: dict[str, torch.Tensor], **generate_kwargs: Any) -> dict[str, torch.Tensor]:
+    def _forward(self, batch: dict[str, torch.Tensor], generation_config: GenerationConfig, streamer: Any = None,
+                 asked_max_length: bool = False) -> dict[str, torch.Tensor]:
         B = batch["input_ids"].shape[0]
-        generate_kwargs.setdefault("generation_config", self.generation_config)
-        if generate_kwargs.get("stop_strings") is not None:
-            generate_kwargs["tokenizer"] = self.tokenizer
-        out = self.model.generate(batch["input_ids"], attention_mask=batch.get("attention_mask"), **generate_kwargs)
-        seqs = out.sequences if hasattr(out, "sequences") else out  # (B * n, S)
+        seqs = self._generate(batch, generation_config, streamer, asked_max_length)  # (B * n, S)
         return {"output_ids": seqs.reshape(B, seqs.shape[0] // B, -1)}  # (B, n, S)
 
     def postprocess(self, outputs: dict, return_type: str = "text", clean_up_tokenization_spaces: bool = False

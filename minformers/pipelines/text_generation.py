@@ -15,9 +15,9 @@ Same answers and quirks as transformers' TextGenerationPipeline (4.x):
   ``pipeline()`` > ``config.task_specific_params[task]`` > the model's generation config > the
   pipeline's defaults (``max_new_tokens=256, do_sample=True, temperature=0.7``).
 
-Batching: decoder-only models are padded on the left (the tokenizer's ``padding_side`` is set to
-"left", and its pad token to the eos token when it has none), so every row's prompt ends where
-generation starts.
+Batching: decoder-only models are padded on the left, with the tokenizer's pad token or, when it has
+none, its eos token, so every row's prompt ends where generation starts. The pipeline pads on its own
+side: the caller's tokenizer is never changed (its ``padding_side`` and pad token stay as they were).
 
 Streaming: pass ``streamer=TextStreamer(tok)`` (printed as it comes) or a ``TextIteratorStreamer``;
 or iterate the pieces with :meth:`TextGenerationPipeline.stream`::
@@ -28,18 +28,18 @@ or iterate the pieces with :meth:`TextGenerationPipeline.stream`::
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
 
-from ..generation import GenerationConfig
-from .base import Pipeline, split_params
+from ..generation import GenerationConfig, TextIteratorStreamer
+from .base import split_params
+from .generation_base import GenerationPipeline, generate_param_names
 
-# Model inputs generate() takes besides GenerationConfig keys, accepted as call parameters.
-GENERATE_EXTRAS = ("streamer", "generation_config")
+# tokenizers without a model_max_length carry a huge number instead (the reference's LARGE_INTEGER is 1e20)
+_NO_MODEL_MAX_LENGTH = int(1e20)
 
 
 class Chat:
@@ -63,81 +63,7 @@ def _is_chat(item: Any) -> bool:
     return isinstance(item, (list, tuple)) and len(item) > 0 and isinstance(item[0], dict)
 
 
-# ---- shared by the generation pipelines (text-generation and the text2text family) ------------------
-def pipeline_generation_config(model: Any, tokenizer: Any, task: str, defaults: dict, params: dict
-                               ) -> tuple[GenerationConfig, str | None, dict]:
-    """The pipeline's own generation config, prefix, and the construction parameters left over.
-
-    Follows the reference (transformers 4.57 ``Pipeline.__init__``): the pipeline's defaults, overridden
-    by every value the model's generation config sets away from the global default; then the
-    GenerationConfig keys given to ``pipeline()``; then ``config.task_specific_params[task]`` (its
-    ``prefix`` is the pipeline's prefix); the tokenizer's pad token when none is set.
-    """
-    if not callable(getattr(model, "generate", None)):
-        raise ValueError(f"the model {type(model).__name__} cannot generate text: the {task!r} pipeline needs a "
-                         "model with a language-modelling head (e.g. AutoModelForCausalLM / AutoModelForSeq2SeqLM)")
-    glob = GenerationConfig._defaults
-    cfg = GenerationConfig(**defaults)
-    for key, value in model.generation_config.to_dict().items():
-        if key.startswith("_") or key == "transformers_version":
-            continue
-        if getattr(cfg, key, None) == glob.get(key) and value != glob.get(key):
-            setattr(cfg, key, copy.deepcopy(value))
-    if cfg.temperature == 0.0:
-        cfg.do_sample = False
-    given = {k: params.pop(k) for k in list(params) if k in glob}
-    rest = cfg.update(**given)
-    assert not rest
-    if given.get("max_length") is not None and "max_new_tokens" not in given:
-        cfg.max_new_tokens = None  # the caller's total length wins over the pipeline's default max_new_tokens
-    if defaults.get("max_new_tokens") is not None and cfg.max_new_tokens == defaults["max_new_tokens"] \
-            and cfg.max_length is not None and cfg.max_length != glob["max_length"]:
-        cfg.max_new_tokens = None  # a model's own max_length wins over the pipeline's default
-    prefix = getattr(model.config, "prefix", None)
-    task_params = getattr(model.config, "task_specific_params", None) or {}
-    if task in task_params:
-        this = dict(task_params[task])
-        if "prefix" in this:
-            prefix = this.pop("prefix")
-        cfg.update(**this)
-    pad = getattr(tokenizer, "pad_token_id", None)
-    if pad is not None and cfg.pad_token_id is None:
-        cfg.pad_token_id = pad
-    return cfg, prefix, params
-
-
-def check_generate_settings(owner: str, cfg: GenerationConfig, kwargs: dict) -> None:
-    """The call's settings over the pipeline's, validated before any work by GenerationConfig.validate (the one
-    place generation settings are checked); the error names the pipeline and the setting."""
-    merged = copy.deepcopy(cfg)
-    merged.update(**{k: v for k, v in kwargs.items() if k in GenerationConfig._defaults})
-    try:
-        merged.validate()
-    except ValueError as e:
-        raise ValueError(f"{owner}: {e}") from None
-    except NotImplementedError as e:
-        raise NotImplementedError(f"{owner}: {e}") from None
-    if kwargs.get("streamer") is not None and merged.num_beams > 1:
-        raise ValueError(f"{owner}: a streamer cannot be used with beam search (num_beams > 1)")
-
-
-def honour_max_length(generate_kwargs: dict) -> None:
-    """A call's max_length without max_new_tokens wins over the pipeline's default max_new_tokens=256.
-
-    max_length is the total length (the prompt included for a decoder-only model, the decoder's start token
-    for an encoder-decoder), which is what the course tells the reader it does. The reference lets its default
-    max_new_tokens win, with only a warning: that answer is not what was asked for. When both are given,
-    generate() warns and max_new_tokens wins (as the reference).
-    """
-    if generate_kwargs.get("max_length") is not None and "max_new_tokens" not in generate_kwargs:
-        generate_kwargs["max_new_tokens"] = None
-
-
-def generate_param_names() -> tuple[str, ...]:
-    return tuple(GenerationConfig._defaults) + GENERATE_EXTRAS
-
-
-class TextGenerationPipeline(Pipeline):
+class TextGenerationPipeline(GenerationPipeline):
     task = "text-generation"
     sequence_outputs = ()
     _default_generation = dict(max_new_tokens=256, do_sample=True, temperature=0.7)
@@ -148,25 +74,26 @@ class TextGenerationPipeline(Pipeline):
                         "tokenizer_encode_kwargs", "add_special_tokens", "padding")
 
     def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        task = kwargs.get("task") or self.task
-        base = {k: kwargs.pop(k) for k in ("task", "batch_size", "device", "dtype") if k in kwargs}
         if getattr(model.config, "is_encoder_decoder", False):
             raise ValueError(f"{type(model).__name__} is an encoder-decoder model: use the 'text2text-generation', "
                              "'summarization' or 'translation' pipeline; text-generation needs a decoder-only model")
         if tokenizer is None:
             raise ValueError("the text-generation pipeline needs a tokenizer")
-        # Batches are padded on the left so that every prompt ends where its continuation starts.
-        tokenizer.padding_side = "left"
-        if getattr(tokenizer, "pad_token_id", None) is None and getattr(tokenizer, "eos_token", None) is not None:
-            tokenizer.pad_token = tokenizer.eos_token
-        self.generation_config, self.prefix, kwargs = pipeline_generation_config(
-            model, tokenizer, task, self._default_generation, kwargs)
-        self.tokenizer = tokenizer  # _sanitize_parameters (prefix, stop_sequence) needs it
-        super().__init__(model, tokenizer, **base, **kwargs)
+        super().__init__(model, tokenizer, **kwargs)
         if "prefix" not in self._preprocess_params and self.prefix:
             pre, fwd, _ = self._sanitize_parameters(prefix=self.prefix)
             self._preprocess_params = {**self._preprocess_params, **pre}
             self._forward_params = {**self._forward_params, **fwd}
+
+    # ---- padding: on the left, the pipeline's own (the caller's tokenizer is not changed) ------------------
+    def _padding_side(self) -> str:
+        return "left"  # every prompt ends where its continuation starts
+
+    def _pad_token_id(self) -> int | None:
+        pad = getattr(self.tokenizer, "pad_token_id", None)
+        if pad is None and getattr(self.tokenizer, "eos_token", None) is not None:
+            pad = self.tokenizer.eos_token_id  # as the reference's advice: pad with the eos token
+        return pad
 
     # ---- parameters ---------------------------------------------------------------------------------
     def _sanitize_parameters(self, **params: Any) -> tuple[dict, dict, dict]:
@@ -180,7 +107,6 @@ class TextGenerationPipeline(Pipeline):
                 pre[key] = p[key]
         if generate_kwargs.get("max_length") is not None:  # both the tokenizer's and generate()'s, as the reference
             pre["max_length"] = generate_kwargs["max_length"]
-        honour_max_length(generate_kwargs)
         prefix = p.get("prefix")
         if prefix is not None:
             if not isinstance(prefix, str):
@@ -192,13 +118,11 @@ class TextGenerationPipeline(Pipeline):
         if p.get("handle_long_generation") not in (None, "hole"):
             raise ValueError(f"{p['handle_long_generation']!r} is not a valid value for handle_long_generation: "
                              "use None or 'hole'")
-        pre["generation"] = {k: v for k, v in generate_kwargs.items() if k in ("max_new_tokens", "max_length")}
         stop = p.get("stop_sequence")
         if stop is not None:
             if not isinstance(stop, str) or not stop:
                 raise ValueError(f"stop_sequence must be a non-empty str, got {stop!r}")
             generate_kwargs["eos_token_id"] = self.tokenizer.encode(stop, add_special_tokens=False)
-        check_generate_settings(type(self).__name__, self.generation_config, generate_kwargs)
 
         post: dict[str, Any] = {}
         return_type = p.get("return_type")
@@ -241,8 +165,6 @@ class TextGenerationPipeline(Pipeline):
         One prompt or chat; the call parameters are those of ``__call__`` (beam search cannot stream).
         The full answer is in ``self.last_result`` once the iteration ends.
         """
-        from ..generation import TextIteratorStreamer
-
         if isinstance(text_input, list) and text_input and not _is_chat(text_input):
             raise ValueError("stream() takes one prompt or one chat, not a list of them")
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=skip_prompt, timeout=timeout,
@@ -268,12 +190,18 @@ class TextGenerationPipeline(Pipeline):
     def preprocess(self, prompt: Any, prefix: str = "", handle_long_generation: str | None = None,
                    add_special_tokens: bool | None = None, truncation: Any = None, padding: Any = None,
                    max_length: int | None = None, continue_final_message: bool | None = None,
-                   tokenizer_encode_kwargs: dict | None = None, generation: dict | None = None) -> dict[str, Any]:
+                   tokenizer_encode_kwargs: dict | None = None,
+                   generation_config: GenerationConfig | None = None) -> dict[str, Any]:
         tok_kwargs = {k: v for k, v in {"add_special_tokens": add_special_tokens, "truncation": truncation,
                                         "padding": padding}.items() if v is not None}
         if max_length is not None and truncation:
             tok_kwargs["max_length"] = max_length
         tok_kwargs.update(tokenizer_encode_kwargs or {})
+        # padding is the pipeline's (on its side, with its pad token), not asked of the caller's tokenizer
+        pad_kwargs = {k: tok_kwargs.pop(k) for k in ("padding", "pad_to_multiple_of", "padding_side") if k in tok_kwargs}
+        if pad_kwargs.get("padding", False) is not False and tok_kwargs.get("truncation") is None \
+                and tok_kwargs.get("max_length") is not None:
+            tok_kwargs["truncation"] = False  # a tokenizer asked to pad does not truncate to max_length unasked
         if isinstance(prompt, Chat):
             tok_kwargs.pop("add_special_tokens", None)  # a chat template places its own special tokens
             if continue_final_message is None:
@@ -288,6 +216,8 @@ class TextGenerationPipeline(Pipeline):
                             f"of them; got {type(prompt).__name__}")
         ids = list(enc["input_ids"])
         mask = list(enc["attention_mask"]) if "attention_mask" in enc else [1] * len(ids)
+        if pad_kwargs.get("padding") is not None:
+            ids, mask = self._pad_prompt(ids, mask, max_length=tok_kwargs.get("max_length"), **pad_kwargs)
         from_nothing = False
         if not ids:  # the reference generates from the BOS token
             bos = self.generation_config.bos_token_id
@@ -296,7 +226,7 @@ class TextGenerationPipeline(Pipeline):
                                  "non-empty prompt")
             ids, mask, from_nothing = [bos], [1], True
         if handle_long_generation == "hole":
-            ids, mask = self._hole(ids, mask, generation or {})
+            ids, mask = self._hole(ids, mask, generation_config or self.generation_config)
         self._check_prompt_length(len(ids), truncation, max_length)
         return {"input_ids": ids, "attention_mask": mask, "prompt_text": prompt, "from_nothing": from_nothing}
 
@@ -323,16 +253,44 @@ class TextGenerationPipeline(Pipeline):
         raise ValueError(f"The prompt is {n} tokens long, but the model {type(self.model).__name__} accepts at most "
                          f"{limit} positions; {advice}.")
 
-    def _hole(self, ids: list, mask: list, generation: dict) -> tuple[list, list]:
+    def _pad_prompt(self, ids: list, mask: list, padding: Any, max_length: int | None,
+                    pad_to_multiple_of: int | None = None, padding_side: str | None = None) -> tuple[list, list]:
+        """One prompt padded as the tokenizer would pad it (``padding=True``/"longest", "max_length",
+        ``pad_to_multiple_of``), on the left, with the pipeline's pad token (the eos token when the tokenizer has
+        no pad token)."""
+        strategy = getattr(padding, "value", padding)
+        strategy = "longest" if strategy is True else "do_not_pad" if strategy is False else strategy
+        if strategy == "do_not_pad":
+            return ids, mask
+        if strategy == "longest":
+            max_length = len(ids)
+        elif max_length is None:  # "max_length" without one: the tokenizer's, when it has a real one
+            limit = getattr(self.tokenizer, "model_max_length", None)
+            if limit is None or limit > _NO_MODEL_MAX_LENGTH:
+                return ids, mask
+            max_length = limit
+        pad = self._pad_token_id()
+        if pad is None:
+            raise ValueError("padding was asked for, but the tokenizer has neither a pad token nor an eos token")
+        if pad_to_multiple_of and max_length % pad_to_multiple_of:
+            max_length = (max_length // pad_to_multiple_of + 1) * pad_to_multiple_of
+        n = max_length - len(ids)
+        if n <= 0:
+            return ids, mask
+        if (padding_side or self._padding_side()) == "left":
+            return [pad] * n + ids, [0] * n + mask
+        return ids + [pad] * n, mask + [0] * n
+
+    def _hole(self, ids: list, mask: list, generation_config: GenerationConfig) -> tuple[list, list]:
         """Cut the prompt's left so that prompt + new tokens fit the model (handle_long_generation='hole')."""
         # the tokenizer's model_max_length (as the reference), but never more than the model's positions: an
         # unset model_max_length (a huge number) made the reference keep the whole prompt and fail in the model
         limits = [getattr(self.tokenizer, "model_max_length", None),
                   getattr(self.model.config, "max_position_embeddings", None)]
         limit = min((x for x in limits if x), default=None)
-        new = generation.get("max_new_tokens", self.generation_config.max_new_tokens)
+        new = generation_config.max_new_tokens
         if new is None:
-            new = generation.get("max_length", self.generation_config.max_length) - len(ids)
+            new = generation_config.max_length - len(ids)
             if new < 0:
                 raise ValueError("We cannot infer how many new tokens are expected")
         if limit is not None and len(ids) + new > limit:
@@ -343,22 +301,13 @@ class TextGenerationPipeline(Pipeline):
             ids, mask = ids[-keep:], mask[-keep:]
         return ids, mask
 
-    def _forward(self, batch: dict[str, torch.Tensor], **generate_kwargs: Any) -> dict[str, torch.Tensor]:
-        ids = batch["input_ids"]  # (B, T) left padded
-        B, T = ids.shape
-        prefix_length = generate_kwargs.pop("prefix_length", 0)
-        if prefix_length > 0:  # the reference gives the prefix's tokens on top of max_length
-            cfg = generate_kwargs.get("generation_config") or self.generation_config
-            if "max_new_tokens" not in generate_kwargs and cfg.max_new_tokens is None:
-                generate_kwargs["max_length"] = (generate_kwargs.get("max_length") or cfg.max_length) + prefix_length
-            if "min_new_tokens" not in generate_kwargs and cfg.min_new_tokens is None \
-                    and "min_length" in generate_kwargs:
-                generate_kwargs["min_length"] += prefix_length
-        generate_kwargs.setdefault("generation_config", self.generation_config)
-        if generate_kwargs.get("stop_strings") is not None:
-            generate_kwargs["tokenizer"] = self.tokenizer
-        out = self.model.generate(ids, attention_mask=batch.get("attention_mask"), **generate_kwargs)
-        seqs = out.sequences if hasattr(out, "sequences") else out  # (B * n, S)
+    def _preprocess_lengths(self, pre: dict, cfg: GenerationConfig) -> dict:
+        return {**pre, "generation_config": cfg} if pre.get("handle_long_generation") == "hole" else pre
+
+    def _forward(self, batch: dict[str, torch.Tensor], generation_config: GenerationConfig, streamer: Any = None,
+                 asked_max_length: bool = False) -> dict[str, torch.Tensor]:
+        B, T = batch["input_ids"].shape  # left padded
+        seqs = self._generate(batch, generation_config, streamer, asked_max_length)  # (B * n, S)
         n = seqs.shape[0] // B
         return {"new_tokens": seqs[:, T:].reshape(B, n, -1)}  # (B, n, S - T)
 

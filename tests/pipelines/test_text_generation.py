@@ -138,7 +138,9 @@ def test_generation_defaults_and_construction_parameters(pipes, folders):
     _, ours = pipes["gpt2"]
     cfg = ours.generation_config
     assert (cfg.max_new_tokens, cfg.do_sample, cfg.temperature) == (256, True, 0.7)  # the reference's defaults
-    assert ours.tokenizer.padding_side == "left" and ours.tokenizer.pad_token_id == ours.tokenizer.eos_token_id
+    # batches are padded on the left with the eos token, on the pipeline's side: the caller's tokenizer is unchanged
+    assert ours._padding_side() == "left" and ours._pad_token_id() == ours.tokenizer.eos_token_id
+    assert ours.tokenizer.padding_side == "right" and ours.tokenizer.pad_token is None
     model = minformers.AutoModelForCausalLM.from_pretrained(folders["gpt2"])
     tok = transformers.AutoTokenizer.from_pretrained(folders["gpt2"])
     fixed = pipeline("text-generation", model=model, tokenizer=tok, max_new_tokens=4, do_sample=False,
