@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from .checkpoint import Checkpoint, resolve_checkpoint
 from .configuration import HUB_KWARGS, PretrainedConfig, pop_hub_kwargs
+from .generation import load_generation_config
 from .kernels import Int8Linear, int8_request, quantize_int8
 from .weights import (SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_INDEX_NAME,  # noqa: F401  (old paths)
                       WEIGHTS_NAME, safetensors)
@@ -220,8 +221,6 @@ class PreTrainedModel(nn.Module):
         if int8_skip is not None:
             quantize_int8(model, skip=int8_skip)
         if model.can_generate():  # generation_config.json, else the model config's token ids
-            from .generation import load_generation_config
-
             model.generation_config = load_generation_config(checkpoint.folder, config)
         return (model, info) if output_loading_info else model
 

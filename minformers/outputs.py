@@ -123,7 +123,7 @@ class MultipleChoiceModelOutput(ModelOutput):
 @dataclass
 class BaseModelOutputWithPast(ModelOutput):
     last_hidden_state: Tensor | None = None  # (B, T, H)
-    past_key_values: Any = None  # a minformers.cache cache, or None when use_cache=False
+    past_key_values: Any = None  # a minformers.generation.cache cache, or None when use_cache=False
     hidden_states: tuple[Tensor, ...] | None = None
     attentions: tuple[Tensor, ...] | None = None  # one per layer, each (B, nh, T, T_past + T)
 

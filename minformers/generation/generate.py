@@ -22,7 +22,7 @@ models (``config.is_encoder_decoder`` true) provide:
 - ``model.get_encoder()(input_ids=..., attention_mask=..., return_dict=True)`` -> ``.last_hidden_state``;
 - ``model(input_ids=None, attention_mask=encoder_mask, decoder_input_ids=new tokens (N, T),
   encoder_outputs=..., past_key_values=cache, use_cache=True, return_dict=True)`` -> ``.logits`` (N, T, V);
-  the cache is an :class:`~minformers.cache.EncoderDecoderCache` (cross keys/values computed once);
+  the cache is an :class:`~minformers.generation.cache.EncoderDecoderCache` (cross keys/values computed once);
 - ``config.decoder_start_token_id`` (first decoder token), and optionally ``forced_bos_token_id`` /
   ``forced_eos_token_id`` in the config or generation config.
 

@@ -7,7 +7,7 @@ forwards are models/heads.py's, shared with T5). Marian (models/marian.py) reuse
 the layers and the heads. Attribute names are checkpoint keys
 (``model.decoder.layers.0.encoder_attn.k_proj.weight``).
 
-Decoding with a cache: the decoder takes an :class:`~minformers.cache.EncoderDecoderCache`;
+Decoding with a cache: the decoder takes an :class:`~minformers.generation.cache.EncoderDecoderCache`;
 self-attention keys/values grow with ``cache.update``, cross-attention keys/values of the
 encoder output are computed on the first step only (``cache.cross`` / ``cache.set_cross``).
 """
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..cache import EncoderDecoderCache, StaticCache
+from ..generation.cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel, warn_if_padding_and_no_attention_mask

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..cache import DynamicCache
+from ..generation.cache import DynamicCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..kernels import Conv1D  # Conv1D: GPT-2's transposed linear layer, with the other linear kernels
@@ -174,8 +174,6 @@ class GPT2Model(GPT2PreTrainedModel):
 
     def make_cache(self, batch_size: int, max_length: int, dtype: torch.dtype | None = None) -> Any:
         """A StaticCache for generate(): (batch_size, nh, max_length, hs) per layer."""
-        from ..cache import StaticCache
-
         cfg = self.config
         return StaticCache(cfg.n_layer, batch_size, cfg.n_head, cfg.n_embd // cfg.n_head, max_length,
                            dtype=dtype or self.wte.weight.dtype, device=self.wte.weight.device)
@@ -185,7 +183,7 @@ class GPT2Model(GPT2PreTrainedModel):
         input_ids: Tensor | None = None,  # (B, T)
         attention_mask: Tensor | None = None,  # (B, P + T), 1 = token, 0 = padding
         position_ids: Tensor | None = None,  # (B, T); default P, P+1, ...
-        past_key_values: Any = None,  # a minformers.cache cache
+        past_key_values: Any = None,  # a minformers.generation.cache cache
         inputs_embeds: Tensor | None = None,  # (B, T, H)
         use_cache: bool | None = None,
         token_type_ids: Tensor | None = None,  # embedded with wte, as the reference

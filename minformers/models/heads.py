@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..cache import EncoderDecoderCache
+from ..generation.cache import EncoderDecoderCache
 from ..kernels import linear
 from ..outputs import (
     CausalLMOutputWithPast,

@@ -3,7 +3,7 @@
 Config -> RMSNorm -> Attention (grouped-query, rotary positions) -> MLP (SiLU-gated) -> DecoderLayer ->
 LlamaModel -> heads. RoPE (and its rope_scaling variants), the causal mask and the grouped attention are
 in models/base.py (GPT-2 shares the last two). Attribute names are checkpoint keys
-(``model.layers.0.self_attn.q_proj.weight``). GGUF files map onto these names in :mod:`minformers.gguf`.
+(``model.layers.0.self_attn.q_proj.weight``). GGUF files map onto these names in :mod:`minformers.weights.gguf_tensors`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..cache import DynamicCache
+from ..generation.cache import DynamicCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..kernels import linear
@@ -192,8 +192,6 @@ class LlamaModel(LlamaPreTrainedModel):
 
     def make_cache(self, batch_size: int, max_length: int, dtype: torch.dtype | None = None) -> Any:
         """A StaticCache for generate(): (batch_size, nkv, max_length, hs) per layer."""
-        from ..cache import StaticCache
-
         cfg, w = self.config, self.embed_tokens.weight
         return StaticCache(cfg.num_hidden_layers, batch_size, cfg.num_key_value_heads, cfg.head_dim, max_length,
                            dtype=dtype or w.dtype, device=w.device)
@@ -203,7 +201,7 @@ class LlamaModel(LlamaPreTrainedModel):
         input_ids: Tensor | None = None,  # (B, T)
         attention_mask: Tensor | None = None,  # (B, P + T), 1 = token, 0 = padding
         position_ids: Tensor | None = None,  # (B, T); default P, P+1, ... (generate() derives them from the mask)
-        past_key_values: Any = None,  # a minformers.cache cache
+        past_key_values: Any = None,  # a minformers.generation.cache cache
         inputs_embeds: Tensor | None = None,  # (B, T, H)
         use_cache: bool | None = None,
         output_attentions: bool | None = None,

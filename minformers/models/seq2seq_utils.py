@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..cache import EncoderDecoderCache
+from ..generation.cache import EncoderDecoderCache
 from ..outputs import BaseModelOutput, Seq2SeqModelOutput
 
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..cache import EncoderDecoderCache, StaticCache
+from ..generation.cache import EncoderDecoderCache, StaticCache
 from ..configuration import PretrainedConfig
 from ..generation import GenerationMixin
 from ..modeling import PreTrainedModel, warn_if_padding_and_no_attention_mask

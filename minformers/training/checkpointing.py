@@ -9,9 +9,9 @@
       training_args.json               the arguments, for the record
 
 A checkpoint is written into a temporary folder next to it and renamed into place
-(:func:`minformers.saving.atomic_folder`), so a crash or a full disk never leaves a half
+(:func:`minformers.weights.saving.atomic_folder`), so a crash or a full disk never leaves a half
 checkpoint, and an existing one is only replaced by a complete one; an old one is renamed away
-before it is deleted (:func:`minformers.saving.remove_folder`). What a killed save left is deleted
+before it is deleted (:func:`minformers.weights.saving.remove_folder`). What a killed save left is deleted
 by the next one. A folder named ``checkpoint-N`` is *complete* (see :func:`missing_files`) when it
 has ``trainer_state.json``, the model weights (every shard an index names), and the training state
 (``optimizer.pt``, ``scheduler.pt``, ``rng_state.pth``) whole or not at all (``save_only_model``);
@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..saving import atomic_folder, remove_folder, remove_stale_temporaries
-from ..serialization import load_checkpoint
+from ..weights.loading import load_checkpoint
+from ..weights.saving import atomic_folder, remove_folder, remove_stale_temporaries
 from .callbacks import TrainerState
 
 __all__ = ["PREFIX_CHECKPOINT_DIR", "checkpoint_folder", "get_last_checkpoint", "load_model_weights",

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .. import serialization
+from ..weights import safetensors as safetensors_io
 from . import checkpointing as ckpt
 from .arguments import TrainingArguments, resolve_steps, training_lengths
 from .callbacks import (CallbackHandler, DefaultFlowCallback, PrinterCallback, ProgressCallback, TrainerControl,
@@ -566,8 +566,8 @@ class Trainer:
             if hasattr(model, "save_pretrained"):
                 model.save_pretrained(output_dir)
             else:
-                serialization.save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
-                                        Path(output_dir) / "model.safetensors")
+                safetensors_io.save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()},
+                                         Path(output_dir) / "model.safetensors")
             if self.processing_class is not None and hasattr(self.processing_class, "save_pretrained"):
                 self.processing_class.save_pretrained(output_dir)
             (Path(output_dir) / ckpt.TRAINING_ARGS_NAME).write_text(self.args.to_json_string() + "\n")

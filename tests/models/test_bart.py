@@ -9,7 +9,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import DynamicCache, EncoderDecoderCache
+from minformers.generation.cache import DynamicCache, EncoderDecoderCache
 
 TINY = dict(vocab_size=99, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
             decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=64)

@@ -8,7 +8,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import DynamicCache
+from minformers.generation.cache import DynamicCache
 
 TINY = dict(vocab_size=99, n_embd=32, n_layer=2, n_head=4, n_positions=32, bos_token_id=1, eos_token_id=2,
             pad_token_id=0)

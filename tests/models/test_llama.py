@@ -8,7 +8,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import DynamicCache, StaticCache
+from minformers.generation.cache import DynamicCache, StaticCache
 
 TINY = dict(vocab_size=99, hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=64, pad_token_id=0, bos_token_id=1, eos_token_id=2)

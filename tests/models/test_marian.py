@@ -8,7 +8,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import EncoderDecoderCache
+from minformers.generation.cache import EncoderDecoderCache
 
 PAD = 98  # Opus-MT: the last id is <pad>, which also starts every translation; </s> is 0
 TINY = dict(vocab_size=99, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,

@@ -23,7 +23,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import DynamicCache, EncoderDecoderCache
+from minformers.generation.cache import DynamicCache, EncoderDecoderCache
 
 PAD = 1  # == bos for the decoders: the case of issue 13
 DECODERS = {

@@ -9,7 +9,7 @@ import torch
 import transformers
 
 import minformers
-from minformers.cache import EncoderDecoderCache
+from minformers.generation.cache import EncoderDecoderCache
 
 # few buckets and a short max distance, so inputs of ~20 tokens reach the logarithmic buckets
 TINY = dict(vocab_size=99, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4, decoder_start_token_id=0,
