@@ -3,15 +3,4 @@
 from __future__ import annotations
 
 from .core.normalizers import *  # noqa: F401,F403
-from .core.normalizers import (  # noqa: F401
-    NFC,
-    NFD,
-    NFKC,
-    NFKD,
-    BertNormalizer,
-    Lowercase,
-    Normalizer,
-    Sequence,
-    StripAccents,
-)
 from .core.serialization import normalizer_from_dict as from_dict  # noqa: F401
