@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write minformers/tokenization/unicode_tables.py: the reference's character classes, measured.
+"""Write minformers/tokenization/core/unicode_tables.py: the reference's character classes, measured.
 
     python scripts/make_unicode_tables.py            # needs the test extras (tokenizers)
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "minformers" / "tokenization" / "unicode_tables.py"
+OUT = ROOT / "minformers" / "tokenization" / "core" / "unicode_tables.py"
 ALL = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF]
 ALL_TEXT = "".join(map(chr, ALL))
 
@@ -55,7 +55,7 @@ def per_char(fn) -> dict[str, list[int]]:
 
 
 def ranges(cps: list[int]) -> str:
-    from minformers.tokenization.pre_tokenizers import runs
+    from minformers.tokenization.core.patterns import runs
 
     return " ".join(f"{a:x}" if a == b else f"{a:x}-{b:x}" for a, b in runs(cps))
 

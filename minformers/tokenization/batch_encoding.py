@@ -9,21 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .encoding import Encoding
-
+from .core.encoding import Encoding
 
 
 def _to_tensor(value: Any, tensor_type: str | None) -> Any:
     if tensor_type in (None, "list"):
         return value
     if tensor_type == "pt":
-        import torch
+        import torch  # lazy: heavy, and only for return_tensors="pt"
 
         if isinstance(value, torch.Tensor):
             return value
         return torch.tensor(value)
     if tensor_type == "np":
-        import numpy as np
+        import numpy as np  # lazy: only for return_tensors="np"
 
         return np.asarray(value)
     raise ValueError(f"return_tensors={tensor_type!r} is not supported: use 'pt', 'np' or None")

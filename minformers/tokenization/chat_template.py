@@ -23,7 +23,7 @@ class ChatTemplateError(ValueError):
 
 @functools.lru_cache(maxsize=16)
 def _compile(template: str) -> Any:
-    try:
+    try:  # lazy: jinja2 is an optional dependency, for chat templates only
         import jinja2
         from jinja2.sandbox import ImmutableSandboxedEnvironment
     except ImportError as e:  # pragma: no cover - jinja2 is a dependency of chat templates only
@@ -51,7 +51,7 @@ def _compile(template: str) -> Any:
 def render(template: str, conversation: list[dict[str, Any]], *, add_generation_prompt: bool, continue_final_message: bool,
            tools: Any, documents: Any, variables: dict[str, Any]) -> str:
     """One conversation -> prompt string."""
-    import jinja2
+    import jinja2  # lazy: optional, for chat templates only (present: _compile checked)
 
     try:
         out = _compile(template).render(messages=conversation, tools=tools, documents=documents,

@@ -1,164 +1,37 @@
-"""Files -> tokenizer stages: tokenizer.json, or vocab.txt + tokenizer_config.json (BERT family).
+"""A folder -> the right ``PreTrainedTokenizerFast`` subclass, built from its files.
 
-Also the writers used by ``save_pretrained``, in the formats the reference
-library reads. Files are written atomically (temp file + ``os.replace``).
+tokenizer.json, vocab.txt (BERT family), vocab.json + merges.txt (GPT-2 family),
+a SentencePiece model (T5, ALBERT, XLM-R, Llama), Marian's files, or a GGUF
+file; plus tokenizer_config.json, special_tokens_map.json, added_tokens.json and
+the chat template. Also the writers used by ``save_pretrained``, in the formats
+the reference library reads. Files are written atomically (temp file +
+``os.replace``, :mod:`.core.serialization`).
+
+Which class reads a folder is a name in a table (``TOKENIZER_CLASSES``),
+resolved with importlib: this module sits below the classes it picks, which
+call it from ``from_pretrained``. How a class is built from the files is said by
+its ``_folder_files`` attribute (``"vocab.txt"``, ``"vocab.json+merges.txt"``,
+``"marian"`` or ``None``).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import decoders, models, normalizers, pre_tokenizers, processors
+from .call_options import _BERT_KWARGS, _INIT_KWARGS
+from .core.serialization import read_json, write_atomic, write_json  # noqa: F401 (importable from here too)
+from .core.tokenizer import AddedToken
+from .gguf import gguf_tokenizer
+from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
 
 TOKENIZER_FILE = "tokenizer.json"
 VOCAB_FILE = "vocab.txt"
 CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 ADDED_TOKENS_FILE = "added_tokens.json"
-
-
-def read_json(path: str | os.PathLike) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_json(path: str | os.PathLike, data: Any) -> None:
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
-def tokenizer_from_dict(d: dict[str, Any]):
-    """tokenizer.json content -> Tokenizer (the five stages + added tokens + truncation/padding)."""
-    from .tokenizer import AddedToken, Tokenizer
-
-    tok = Tokenizer(
-        models.from_dict(d["model"]),
-        normalizer=normalizers.from_dict(d.get("normalizer")),
-        pre_tokenizer=pre_tokenizers.from_dict(d.get("pre_tokenizer")),
-        post_processor=processors.from_dict(d.get("post_processor")),
-        decoder=decoders.from_dict(d.get("decoder")),
-    )
-    for t in d.get("added_tokens") or []:
-        tok.add_token(
-            AddedToken(
-                t["content"],
-                special=t.get("special", False),
-                normalized=t.get("normalized", True),
-                lstrip=t.get("lstrip", False),
-                rstrip=t.get("rstrip", False),
-                single_word=t.get("single_word", False),
-            ),
-            idx=t["id"],
-        )
-    trunc = d.get("truncation")
-    if trunc:
-        tok.enable_truncation(
-            trunc["max_length"], stride=trunc.get("stride", 0),
-            strategy=_snake(trunc.get("strategy", "LongestFirst")), direction=trunc.get("direction", "Right").lower(),
-        )
-    pad = d.get("padding")
-    if pad:
-        strat = pad.get("strategy")
-        length = strat.get("Fixed") if isinstance(strat, dict) else None
-        tok.enable_padding(
-            length=length, pad_id=pad.get("pad_id", 0), pad_type_id=pad.get("pad_type_id", 0),
-            pad_token=pad.get("pad_token", "[PAD]"), direction=pad.get("direction", "Right").lower(),
-            pad_to_multiple_of=pad.get("pad_to_multiple_of"),
-        )
-    return tok
-
-
-def _snake(name: str) -> str:
-    return {"LongestFirst": "longest_first", "OnlyFirst": "only_first", "OnlySecond": "only_second"}.get(name, name)
-
-
-def tokenizer_to_dict(tok) -> dict[str, Any]:
-    return {
-        "version": "1.0",
-        "truncation": _truncation_to_dict(tok.truncation),
-        "padding": _padding_to_dict(tok.padding),
-        "added_tokens": [
-            {
-                "id": t.id, "content": t.content, "single_word": t.single_word, "lstrip": t.lstrip,
-                "rstrip": t.rstrip, "normalized": t.normalized, "special": t.special,
-            }
-            for t in tok.added_tokens
-        ],
-        "normalizer": tok.normalizer.to_dict() if tok.normalizer else None,
-        "pre_tokenizer": tok.pre_tokenizer.to_dict() if tok.pre_tokenizer else None,
-        "post_processor": tok.post_processor.to_dict() if tok.post_processor else None,
-        "decoder": tok.decoder.to_dict() if tok.decoder else None,
-        "model": tok.model.to_dict(),
-    }
-
-
-def _truncation_to_dict(t: dict[str, Any] | None) -> dict[str, Any] | None:
-    if t is None:
-        return None
-    strategy = {"longest_first": "LongestFirst", "only_first": "OnlyFirst", "only_second": "OnlySecond"}[t["strategy"]]
-    return {"direction": t["direction"].capitalize(), "max_length": t["max_length"], "strategy": strategy, "stride": t["stride"]}
-
-
-def _padding_to_dict(p: dict[str, Any] | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {
-        "strategy": {"Fixed": p["length"]} if p["length"] is not None else "BatchLongest",
-        "direction": p["direction"].capitalize(), "pad_to_multiple_of": p["pad_to_multiple_of"],
-        "pad_id": p["pad_id"], "pad_type_id": p["pad_type_id"], "pad_token": p["pad_token"],
-    }
-
-
-def bert_tokenizer(
-    vocab: dict[str, int] | str | os.PathLike,
-    *,
-    do_lower_case: bool = True,
-    tokenize_chinese_chars: bool = True,
-    strip_accents: bool | None = None,
-    unk_token: str = "[UNK]",
-    sep_token: str = "[SEP]",
-    cls_token: str = "[CLS]",
-    pad_token: str = "[PAD]",
-    mask_token: str = "[MASK]",
-    wordpieces_prefix: str = "##",
-):
-    """The BERT tokenizer as five stages — a factory, as the house style asks."""
-    from .tokenizer import AddedToken, Tokenizer
-
-    if not isinstance(vocab, dict):
-        vocab = models.read_vocab_txt(vocab)
-    model = models.WordPiece(vocab, unk_token=unk_token, continuing_subword_prefix=wordpieces_prefix)
-    tok = Tokenizer(
-        model,
-        normalizer=normalizers.BertNormalizer(
-            clean_text=True, handle_chinese_chars=tokenize_chinese_chars, strip_accents=strip_accents, lowercase=do_lower_case
-        ),
-        pre_tokenizer=pre_tokenizers.BertPreTokenizer(),
-        decoder=decoders.WordPiece(prefix=wordpieces_prefix),
-    )
-    for t in (pad_token, unk_token, cls_token, sep_token, mask_token):
-        if t is not None:
-            tok.add_token(AddedToken(t, special=True, normalized=False))
-    tok.post_processor = processors.TemplateProcessing.bert(
-        (cls_token, tok.token_to_id(cls_token)), (sep_token, tok.token_to_id(sep_token))
-    )
-    return tok
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,27 +46,27 @@ TOKENIZER_CLASSES = {
     "DistilBertTokenizer": "bert:DistilBertTokenizerFast",
     "DistilBertTokenizerFast": "bert:DistilBertTokenizerFast",
     "PreTrainedTokenizerFast": "tokenization_utils:PreTrainedTokenizerFast",
-    "GPT2Tokenizer": "bpe:GPT2TokenizerFast",
-    "GPT2TokenizerFast": "bpe:GPT2TokenizerFast",
-    "RobertaTokenizer": "bpe:RobertaTokenizerFast",
-    "RobertaTokenizerFast": "bpe:RobertaTokenizerFast",
-    "BartTokenizer": "bpe:RobertaTokenizerFast",  # the same byte-level BPE, <s> A </s></s> B </s>, no type ids
-    "BartTokenizerFast": "bpe:RobertaTokenizerFast",
-    "LlamaTokenizer": "bpe:LlamaTokenizerFast",
-    "LlamaTokenizerFast": "bpe:LlamaTokenizerFast",
-    "T5Tokenizer": "sp_tokenizers:T5TokenizerFast",
-    "T5TokenizerFast": "sp_tokenizers:T5TokenizerFast",
-    "AlbertTokenizer": "sp_tokenizers:AlbertTokenizerFast",
-    "AlbertTokenizerFast": "sp_tokenizers:AlbertTokenizerFast",
-    "XLMRobertaTokenizer": "sp_tokenizers:XLMRobertaTokenizerFast",
-    "XLMRobertaTokenizerFast": "sp_tokenizers:XLMRobertaTokenizerFast",
-    "MarianTokenizer": "sp_tokenizers:MarianTokenizer",
+    "GPT2Tokenizer": "gpt2:GPT2TokenizerFast",
+    "GPT2TokenizerFast": "gpt2:GPT2TokenizerFast",
+    "RobertaTokenizer": "gpt2:RobertaTokenizerFast",
+    "RobertaTokenizerFast": "gpt2:RobertaTokenizerFast",
+    "BartTokenizer": "gpt2:RobertaTokenizerFast",  # the same byte-level BPE, <s> A </s></s> B </s>, no type ids
+    "BartTokenizerFast": "gpt2:RobertaTokenizerFast",
+    "LlamaTokenizer": "llama:LlamaTokenizerFast",
+    "LlamaTokenizerFast": "llama:LlamaTokenizerFast",
+    "T5Tokenizer": "sentencepiece_unigram:T5TokenizerFast",
+    "T5TokenizerFast": "sentencepiece_unigram:T5TokenizerFast",
+    "AlbertTokenizer": "sentencepiece_unigram:AlbertTokenizerFast",
+    "AlbertTokenizerFast": "sentencepiece_unigram:AlbertTokenizerFast",
+    "XLMRobertaTokenizer": "sentencepiece_unigram:XLMRobertaTokenizerFast",
+    "XLMRobertaTokenizerFast": "sentencepiece_unigram:XLMRobertaTokenizerFast",
+    "MarianTokenizer": "marian:MarianTokenizer",
 }
 MODEL_TYPE_TO_TOKENIZER = {
-    "bert": "bert:BertTokenizerFast", "distilbert": "bert:DistilBertTokenizerFast", "gpt2": "bpe:GPT2TokenizerFast",
-    "roberta": "bpe:RobertaTokenizerFast", "bart": "bpe:RobertaTokenizerFast", "llama": "bpe:LlamaTokenizerFast",
-    "t5": "sp_tokenizers:T5TokenizerFast", "albert": "sp_tokenizers:AlbertTokenizerFast",
-    "xlm-roberta": "sp_tokenizers:XLMRobertaTokenizerFast", "marian": "sp_tokenizers:MarianTokenizer",
+    "bert": "bert:BertTokenizerFast", "distilbert": "bert:DistilBertTokenizerFast", "gpt2": "gpt2:GPT2TokenizerFast",
+    "roberta": "gpt2:RobertaTokenizerFast", "bart": "gpt2:RobertaTokenizerFast", "llama": "llama:LlamaTokenizerFast",
+    "t5": "sentencepiece_unigram:T5TokenizerFast", "albert": "sentencepiece_unigram:AlbertTokenizerFast",
+    "xlm-roberta": "sentencepiece_unigram:XLMRobertaTokenizerFast", "marian": "marian:MarianTokenizer",
 }
 # SentencePiece model files, by the class that reads each (upstream's ``vocab_files_names``)
 SENTENCEPIECE_FILES = {"T5TokenizerFast": "spiece.model", "AlbertTokenizerFast": "spiece.model",
@@ -237,8 +110,6 @@ def read_added_tokens(path: Path, special: set[str]) -> dict[int, Any]:
     """A legacy added_tokens.json ({token: id}) as an ``added_tokens_decoder``: read, as upstream, only when
     tokenizer_config.json has no ``added_tokens_decoder``; a token named as a special token is special
     (and not normalised), the others are normalised."""
-    from .tokenizer import AddedToken
-
     data = read_json(path)
     if not isinstance(data, dict) or not all(isinstance(k, str) and type(v) is int for k, v in data.items()):
         raise ValueError(f"{path} should map each added token to its id ({{\"token\": 30522, ...}}); "
@@ -247,23 +118,16 @@ def read_added_tokens(path: Path, special: set[str]) -> dict[int, Any]:
 
 
 def tokenizer_class(spec: str) -> type:
-    import importlib
-
     module, name = spec.split(":")
     return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
-def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
-    """Pick the class and build it from the files of `folder` (see ``from_pretrained``)."""
-    from .bert import BertTokenizerFast
-    from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
-    from .tokenization_utils import _BERT_KWARGS, _INIT_KWARGS, PreTrainedTokenizerFast
-
-    from .bpe import _ByteLevelBPEFast
-
+def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any], base: type):
+    """Pick the class and build it from the files of `folder` (see ``from_pretrained``); `base` is
+    ``PreTrainedTokenizerFast``, which (like ``AutoTokenizer``) lets the folder choose the class."""
     gguf_file = kwargs.pop("gguf_file", None)
     if gguf_file is not None:
-        return _load_gguf(cls, folder / gguf_file, name, kwargs)
+        return _load_gguf(cls, folder / gguf_file, name, kwargs, base)
     tok_file = kwargs.pop("tokenizer_file", None) or folder / TOKENIZER_FILE
     merges_file = kwargs.pop("merges_file", None) or folder / MERGES_FILE
     vocab_file = kwargs.pop("vocab_file", None)
@@ -284,7 +148,7 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
         )
     # Which class: tokenizer_config.json's tokenizer_class, else config.json's model_type, else the caller.
     target = cls
-    if cls in (PreTrainedTokenizerFast,) or cls.__name__ == "AutoTokenizer":
+    if cls is base or cls.__name__ == "AutoTokenizer":
         name_cls = config.get("tokenizer_class")
         model_type = read_json(folder / "config.json").get("model_type") if (folder / "config.json").is_file() else None
         if name_cls in TOKENIZER_CLASSES:
@@ -293,10 +157,11 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
             target = tokenizer_class(MODEL_TYPE_TO_TOKENIZER[model_type])
         elif marian and not has_json:
             target = tokenizer_class(TOKENIZER_CLASSES["MarianTokenizer"])
-        if target is PreTrainedTokenizerFast and not has_json:
+        if target is base and not has_json:
             if has_vocab:
                 # a bare vocab.txt is a WordPiece vocabulary; vocab.json + merges.txt a GPT-2 one
-                target = tokenizer_class("bpe:GPT2TokenizerFast") if Path(vocab_file).name.endswith(".json") else BertTokenizerFast
+                target = tokenizer_class(TOKENIZER_CLASSES["GPT2TokenizerFast" if Path(vocab_file).name.endswith(".json")
+                                                           else "BertTokenizerFast"])
             else:
                 target = _class_from_name(name, folder, sp_files, model_type)
     init: dict[str, Any] = {}
@@ -305,7 +170,7 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
     for key, value in config.items():
         if key in SPECIAL_TOKENS_ATTRIBUTES or key == "additional_special_tokens":
             init[key] = value["content"] if isinstance(value, dict) else value
-        elif key in _INIT_KWARGS or (key in _BERT_KWARGS and issubclass(target, BertTokenizerFast)):
+        elif key in _INIT_KWARGS or (key in _BERT_KWARGS and getattr(target, "_folder_files", None) == "vocab.txt"):
             init[key] = value
         elif key in getattr(target, "_extra_kwargs", ()):
             init[key] = value
@@ -320,7 +185,8 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
         init["added_tokens_decoder"] = read_added_tokens(folder / ADDED_TOKENS_FILE, special)
     init.update(kwargs)
     init["name_or_path"] = name
-    if target.__name__ == "MarianTokenizer":
+    files_kind = getattr(target, "_folder_files", None)
+    if files_kind == "marian":
         for key in _BERT_KWARGS + ("target_vocab_file",):  # the vocab files are the folder's
             init.pop(key, None)
         files = {k: folder / v for k, v in target.vocab_files_names.items() if (folder / v).is_file()}
@@ -328,9 +194,9 @@ def load_folder(cls: type, folder: Path, name: str, kwargs: dict[str, Any]):
         if missing:
             raise OSError(f"Can't load a Marian tokenizer from {folder}: {', '.join(missing)} missing")
         tok = target(**files, **init)
-    elif issubclass(target, BertTokenizerFast):
+    elif files_kind == "vocab.txt":
         tok = target(vocab_file=vocab_file if has_vocab else None, tokenizer_file=tok_file if has_json else None, **init)
-    elif issubclass(target, _ByteLevelBPEFast):
+    elif files_kind == "vocab.json+merges.txt":
         tok = target(vocab_file=vocab_file if has_vocab else None, merges_file=merges_file if Path(merges_file).is_file() else None,
                      tokenizer_file=tok_file if has_json else None, **init)
     else:
@@ -370,17 +236,15 @@ def _class_from_name(name: str, folder: Path, sp_files: list[str], model_type: s
     )
 
 
-def _load_gguf(cls: type, path: Path, name: str, kwargs: dict[str, Any]):
+def _load_gguf(cls: type, path: Path, name: str, kwargs: dict[str, Any], base: type):
     """A GGUF file's tokenizer (``from_pretrained(folder, gguf_file=...)``), as the reference converts it."""
-    from minformers.gguf import read_gguf_tokenizer
-
-    from .bpe import LlamaTokenizerFast, gguf_tokenizer
-    from .tokenization_utils import PreTrainedTokenizerFast
-
     if not path.is_file():
         raise OSError(f"GGUF file {path} not found")
+    # lazy: minformers.gguf imports torch and numpy, heavy for a tokenizer that reads no GGUF file
+    from minformers.gguf import read_gguf_tokenizer
+
     tok, init = gguf_tokenizer(read_gguf_tokenizer(path))
-    target = LlamaTokenizerFast if cls is PreTrainedTokenizerFast or cls.__name__ == "AutoTokenizer" else cls
+    target = tokenizer_class(TOKENIZER_CLASSES["LlamaTokenizerFast"]) if cls is base or cls.__name__ == "AutoTokenizer" else cls
     init.update(kwargs)
     init["name_or_path"] = name
     return target(tokenizer_object=tok, **init)

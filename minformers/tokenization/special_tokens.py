@@ -1,7 +1,7 @@
 """Special-token attributes, vocabulary and added-token management of ``PreTrainedTokenizerFast``.
 
 A mixin so the ``transformers`` API class stays readable; it works on
-``self._tokenizer`` (the composed :class:`~.tokenizer.Tokenizer`), ``self._special``
+``self._tokenizer`` (the composed :class:`~.core.tokenizer.Tokenizer`), ``self._special``
 (attribute name -> token string) and ``self._additional``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .tokenizer import AddedToken, Tokenizer
+from .core.tokenizer import AddedToken, Tokenizer
 
 SPECIAL_TOKENS_ATTRIBUTES = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
 

@@ -1,4 +1,4 @@
-"""PreTrainedTokenizerFast: the ``transformers`` tokenizer API over a composed :class:`~.tokenizer.Tokenizer`.
+"""PreTrainedTokenizerFast: the ``transformers`` tokenizer API over a composed :class:`~.core.tokenizer.Tokenizer`.
 
 ``tokenizer(texts, padding=True, truncation=True, return_tensors="pt")`` ->
 :class:`~.batch_encoding.BatchEncoding`. Behaviour follows transformers'
@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from minformers.hub import resolve_model_dir
 
 from . import loading
 from .batch_encoding import BatchEncoding
@@ -35,9 +38,10 @@ from .call_options import (  # noqa: F401 (the constants: importable from here t
     warn_if_too_long,
 )
 from .chat_template import ChatTemplateMixin
-from .encoding import Encoding
+from .core.encoding import Encoding
+from .core.tokenizer import AddedToken, Tokenizer
+from .core.trainers import train_new_tokenizer
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
-from .tokenizer import AddedToken, Tokenizer
 
 
 @contextlib.contextmanager
@@ -395,8 +399,6 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *init_inputs: Any, **kwargs: Any) -> "PreTrainedTokenizerFast":
         """Load from a folder or model name: tokenizer.json if present, else vocab.txt + tokenizer_config.json."""
-        from minformers.hub import resolve_model_dir
-
         valid = set(_FROM_PRETRAINED_KWARGS) | set(_INIT_KWARGS) | set(_BERT_KWARGS) | set(_BPE_KWARGS)
         valid |= set(getattr(cls, "_extra_kwargs", ()))  # a class's own options (T5's extra_ids, Marian's source_lang …)
         _unknown_kwargs(f"{cls.__name__}.from_pretrained()", {k: v for k, v in kwargs.items() if k not in valid}, valid)
@@ -410,7 +412,7 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         for k in ("use_fast", "trust_remote_code", "tokenizer_type", "use_auth_token", "proxies", "_from_auto"):
             kwargs.pop(k, None)
         folder = resolve_model_dir(pretrained_model_name_or_path, **hub_args)
-        return loading.load_folder(cls, Path(folder), str(pretrained_model_name_or_path), kwargs)
+        return loading.load_folder(cls, Path(folder), str(pretrained_model_name_or_path), kwargs, PreTrainedTokenizerFast)
 
     def _config_for_save(self) -> dict[str, Any]:
         cfg = dict(self.init_kwargs)
@@ -462,12 +464,29 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
 
         Keeps this one's normalizer, pre-tokenizer, decoder, special tokens and
         options; `kwargs` are trainer options (``min_frequency``, ``limit_alphabet``
-        …). WordPiece and BPE models: see :mod:`.trainers`.
+        …). WordPiece and BPE models: see :mod:`.core.trainers`.
         """
-        from .trainers import train_new_from_iterator
-
-        return train_new_from_iterator(self, text_iterator, vocab_size, length=length, new_special_tokens=new_special_tokens,
-                                       special_tokens_map=special_tokens_map, **kwargs)
+        del length  # only sizes a progress bar upstream
+        rename = dict(special_tokens_map or {})
+        new = train_new_tokenizer(self._tokenizer, text_iterator, vocab_size, new_special_tokens, rename, **kwargs)
+        # The transformers-level object: the same class, the same options and special tokens.
+        init = dict(self.init_kwargs)
+        for key in SPECIAL_TOKENS_ATTRIBUTES:
+            value = getattr(self, key)
+            init[key] = rename.get(value, value) if value is not None else None
+        additional = [rename.get(t, t) for t in self.additional_special_tokens]
+        additional += [t if isinstance(t, str) else t.content for t in new_special_tokens or []]
+        if additional:
+            init["additional_special_tokens"] = additional
+        init["name_or_path"] = self.name_or_path
+        for key in ("model_max_length", "padding_side", "truncation_side", "clean_up_tokenization_spaces", "chat_template",
+                    "split_special_tokens"):
+            if hasattr(self, key):
+                init[key] = getattr(self, key)
+        cls = type(self)
+        out = cls(tokenizer_object=new, **_init_kwargs_for(cls, init))
+        out.init_kwargs = {**{k: v for k, v in self.init_kwargs.items() if k not in SPECIAL_TOKENS_ATTRIBUTES}, **out.init_kwargs}
+        return out
 
     def __repr__(self) -> str:
         return (
@@ -476,6 +495,18 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
             f"truncation_side='{self.truncation_side}', special_tokens={self.special_tokens_map}, "
             f"clean_up_tokenization_spaces={self.clean_up_tokenization_spaces})"
         )
+
+
+def _init_kwargs_for(cls: type, init_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The saved init options that `cls` accepts (the rest stay in ``init_kwargs`` only)."""
+    accepted = set(_INIT_KWARGS) | set(getattr(cls, "_extra_kwargs", ()))
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            accepted |= {p.name for p in inspect.signature(init).parameters.values()
+                         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    accepted -= {"self", "vocab_file", "merges_file", "tokenizer_file", "tokenizer_object"}
+    return {k: v for k, v in init_kwargs.items() if k in accepted}
 
 
 PreTrainedTokenizer = PreTrainedTokenizerFast

@@ -1,4 +1,4 @@
-"""Stage 3: the BPE model with SentencePiece's extras (Llama-2 style): ``byte_fallback`` and ``fuse_unk``.
+"""Stage 3: the BPE model (GPT-2, RoBERTa, Llama), with SentencePiece's extras ``byte_fallback`` and ``fuse_unk``.
 
 Upstream ``models::BPE``: a word starts as its characters (``<0xXX>`` byte tokens
 for a character not in the vocabulary when ``byte_fallback`` is on, else
@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from .models import VocabModel, WordPieces
+from .base import VocabModel, WordPieces
 
 
 class BPE(VocabModel):

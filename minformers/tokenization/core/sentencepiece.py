@@ -2,9 +2,9 @@
 
 Marian's tokenizer runs ``sentencepiece`` itself, so its normaliser, word split
 and ``DecodePieces`` follow sentencepiece 0.2's C++ rather than the converters'
-stages (:mod:`.sp_normalizers`, :mod:`.sp_pre_tokenizers`, :mod:`.sp_decoders`):
+stages (:mod:`.precompiled`, :mod:`.normalizers`, :mod:`.pre_tokenizers`' ``Metaspace``, :mod:`.decoders`):
 ``SentencePieceNormalizer`` (stage 1), ``SentencePieceSplit`` (stage 2) and
-``SentencePieceDecoder`` (stage 5); stage 3 is :class:`.unigram.PieceVocab`
+``SentencePieceDecoder`` (stage 5); stage 3 is :class:`.models.unigram.PieceVocab`
 over a Unigram model with the library's lattice.
 """
 
@@ -14,11 +14,13 @@ import base64
 import re
 from typing import Any
 
+from .decoders import ChainDecoder
 from .normalizers import Normalizer
-from .sp_decoders import ChainDecoder
-from .sp_normalizers import Precompiled
+from .precompiled import Precompiled
 
 SPACE = "\u2581"
+# A SentencePiece model's piece types (sentencepiece_model.proto, ``ModelProto.SentencePiece.Type``)
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 
 class SentencePieceNormalizer(Normalizer):
@@ -180,8 +182,6 @@ class SentencePieceDecoder(ChainDecoder):
 
     def __init__(self, pieces: list[tuple[str, float, int]], unk_id: int, add_dummy_prefix: bool = True,
                  remove_extra_whitespaces: bool = True, unk_surface: str = " \u2047 ") -> None:
-        from .sp_model import BYTE, CONTROL
-
         self.ids = {}
         for i, (p, _, _) in enumerate(pieces):
             self.ids.setdefault(p, i)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import processors
-
 # ----------------------------------------------------------------------------------------------
 # Encoding: one tokenised row
 # ----------------------------------------------------------------------------------------------
@@ -268,9 +266,6 @@ class Encoding:
     def word_to_tokens(self, word_index: int, sequence_index: int = 0) -> tuple[int, int] | None:
         idx = [i for i, (w, s) in enumerate(zip(self.word_ids, self.sequence_ids)) if w == word_index and s == sequence_index]
         return (idx[0], idx[-1] + 1) if idx else None
-
-
-processors._Encoding = Encoding
 
 
 def _pad_details(details: tuple, n: int, pad_token: str, direction: str) -> tuple[list, list, list, list, list]:

@@ -1,30 +1,27 @@
-"""SentencePiece normalisers (stage 1 of 5): ``Precompiled`` and the ``Replace``/``Prepend``/``Strip`` string edits.
+"""Stage 1, SentencePiece's normaliser: ``Precompiled`` (the model's ``precompiled_charsmap``).
 
-* ``Precompiled`` interprets the ``precompiled_charsmap`` a SentencePiece model
-  embeds (a Darts double-array trie over UTF-8 bytes + a blob of NUL-terminated
-  replacements), as upstream ``normalizers::Precompiled`` does: text is cut into
-  extended grapheme clusters; a cluster shorter than 6 bytes is looked up whole
-  (the *shortest* trie prefix wins, upstream's quirk), otherwise char by char.
-* ``Replace``/``Prepend``/``Strip`` (Llama-2 style pipelines).
+``Precompiled`` interprets the ``precompiled_charsmap`` a SentencePiece model
+embeds (a Darts double-array trie over UTF-8 bytes + a blob of NUL-terminated
+replacements), as upstream ``normalizers::Precompiled`` does: text is cut into
+extended grapheme clusters; a cluster shorter than 6 bytes is looked up whole
+(the *shortest* trie prefix wins, upstream's quirk), otherwise char by char.
+The ``Replace``/``Prepend``/``Strip`` string edits that go with it are in :mod:`.normalizers`.
 
 Alignments follow upstream ``NormalizedString::transform``: every output char
 points at one original char; an inserted char shares the previous one's.
-The pre-tokeniser that follows is :mod:`.sp_pre_tokenizers`; the decoders :mod:`.sp_decoders`.
+The pre-tokeniser that follows is ``Metaspace`` (:mod:`.pre_tokenizers`).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import re
 import struct
 import unicodedata
 from typing import Any
 
-from .byte_level import compile_regex
-from .models import WordCache
+from .models.base import WordCache
 from .normalizers import Normalizer
-from .pre_tokenizers import match_pieces
 
 # ---------------------------------------------------------------------------------------------
 # alignment helpers
@@ -262,117 +259,3 @@ class Precompiled(Normalizer):
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(self.charsmap).decode("ascii")}
-
-
-# ---------------------------------------------------------------------------------------------
-# Replace / Prepend / Strip normalisers
-# ---------------------------------------------------------------------------------------------
-
-
-def compile_pattern(p: dict[str, str] | str) -> re.Pattern:
-    """A tokenizer.json ``pattern`` (``{"String": …}``, ``{"Regex": …}`` or a plain string) as a regex;
-    a ``Regex`` is Oniguruma syntax, translated as the ``Split`` pre-tokeniser's is."""
-    if isinstance(p, str):
-        return re.compile(re.escape(p))
-    if "String" in p:
-        return re.compile(re.escape(p["String"]))
-    if "Regex" in p:
-        return compile_regex(p["Regex"])
-    raise ValueError(f"Replace: pattern must be {{'String': …}} or {{'Regex': …}}, got {p!r}")
-
-
-def find_matches(text: str, rx: re.Pattern) -> list[tuple[int, int, bool]]:
-    """Upstream ``Pattern::find_matches``: `text` covered by (start, end, is_match) pieces. An empty match
-    counts (it inserts between characters) unless it sits where the previous match ended; an empty
-    text has no match at all."""
-    return match_pieces(text, rx, False) if text else []
-
-
-def replace_matches(text: str, rx: re.Pattern, content: str) -> tuple[str, list[int]]:
-    """Every match of `rx` in `text` replaced by `content` (upstream ``NormalizedString::replace``): the
-    match is removed, then `content` inserted, each inserted char aligned with the char before it (the
-    match's last char; for an empty match the previous char -- at the very start upstream gives the
-    empty span (0, 0), which an index alignment cannot express: the first char's is used)."""
-    pieces: list[str] = []
-    align: list[int] = []
-    k = len(content)
-    for a, b, is_match in find_matches(text, rx):
-        if is_match:
-            pieces.append(content)
-            align.extend([max(b - 1, 0)] * k)
-        else:
-            pieces.append(text[a:b])
-            align.extend(range(a, b))
-    return "".join(pieces), align
-
-
-class Replace(Normalizer):
-    """Replace every match of a string/regex with `content` (upstream ``NormalizedString::replace``)."""
-
-    def __init__(self, pattern: dict[str, str] | str, content: str) -> None:
-        self.pattern = pattern if isinstance(pattern, dict) else {"String": pattern}
-        self.content = content
-        self._rx = compile_pattern(self.pattern)
-        self._literal = self.pattern.get("String")
-        super().__init__()
-
-    def normalize(self, text: str) -> tuple[str, list[int] | None]:
-        lit = self._literal
-        if lit is not None:
-            if lit not in text:
-                return text, None
-            if len(lit) == len(self.content) == 1:
-                return text.replace(lit, self.content), None
-        if not text:
-            return text, None
-        return replace_matches(text, self._rx, self.content)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "Replace", "pattern": self.pattern, "content": self.content}
-
-
-class Prepend(Normalizer):
-    """Prepend `prepend` to a non-empty text; the new chars align with the first char."""
-
-    def __init__(self, prepend: str) -> None:
-        self.prepend = prepend
-        super().__init__()
-
-    def normalize(self, text: str) -> tuple[str, list[int] | None]:
-        if not text:
-            return text, None
-        return self.prepend + text, [0] * len(self.prepend) + list(range(len(text)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "Prepend", "prepend": self.prepend}
-
-
-# Rust ``char::is_whitespace`` (Unicode White_Space); Python's str.strip() also strips \x1c-\x1f
-RUST_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-class Strip(Normalizer):
-    """Strip whitespace on the left and/or right."""
-
-    def __init__(self, left: bool = True, right: bool = True) -> None:
-        self.left, self.right = left, right
-        super().__init__()
-
-    def normalize(self, text: str) -> tuple[str, list[int] | None]:
-        s = text.lstrip(RUST_WHITESPACE) if self.left else text
-        lead = len(text) - len(s)
-        s = s.rstrip(RUST_WHITESPACE) if self.right else s
-        if len(s) == len(text):
-            return text, None
-        return s, list(range(lead, lead + len(s)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "Strip", "strip_left": self.left, "strip_right": self.right}
-
-
-NORMALIZERS = {
-    "Precompiled": lambda d: Precompiled(d.get("precompiled_charsmap")),
-    "Replace": lambda d: Replace(d["pattern"], d["content"]),
-    "Prepend": lambda d: Prepend(d["prepend"]),
-    "Strip": lambda d: Strip(d.get("strip_left", True), d.get("strip_right", True)),
-}

@@ -1,9 +1,11 @@
-"""SentencePiece decoders (stage 5 of 5): ``Metaspace``, ``Replace``, ``ByteFallback``, ``Fuse``, ``Strip``, ``Sequence``.
+"""Stage 5 of 5: decoding (the ``decoder`` entry of tokenizer.json): tokens -> text.
 
-Each maps a list of tokens to a list of strings (``decode_chain``), so a
-``Sequence`` can chain them as upstream ``decoders::Sequence`` does; ``decode``
-joins the last list. Llama-2 style pipelines use ``Replace`` + ``ByteFallback``
-+ ``Fuse`` + ``Strip``; T5/ALBERT/XLM-R use ``Metaspace``.
+Each decoder maps a list of tokens to a list of strings (``decode_chain``), so a
+``Sequence`` (:class:`DecoderSequence`) can chain them as upstream
+``decoders::Sequence`` does; ``decode`` joins the last list. BERT uses
+``WordPiece``; SentencePiece pipelines ``Metaspace`` (T5/ALBERT/XLM-R) or
+``Replace`` + ``ByteFallback`` + ``Fuse`` + ``Strip`` (Llama-2); the byte-level
+decoder is in :mod:`.byte_level`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,105 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .decoders import ChainDecoder
-from .sp_normalizers import compile_pattern, find_matches
+from .normalizers import compile_pattern, find_matches
+
+
+def cleanup(text: str) -> str:
+    """Undo the spaces tokenisation put before punctuation and English contractions (upstream ``cleanup``)."""
+    return (
+        text.replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" do not", " don't")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re")
+    )
+
+
+class ChainDecoder:
+    """A decoder defined by ``decode_chain`` (tokens -> strings); ``decode`` joins what it returns."""
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:  # pragma: no cover - overridden
+        return tokens
+
+    def decode(self, tokens: list[str]) -> str:
+        return "".join(self.decode_chain(list(tokens)))
+
+
+class WordPiece(ChainDecoder):
+    """Glue ``##`` continuations to the previous token, put a space before every other token."""
+
+    def __init__(self, prefix: str = "##", cleanup: bool = True) -> None:
+        self.prefix = prefix
+        self.cleanup = cleanup
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "WordPiece":
+        return cls(prefix=d.get("prefix", "##"), cleanup=d.get("cleanup", True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "WordPiece", "prefix": self.prefix, "cleanup": self.cleanup}
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:
+        """Each token on its own (upstream ``decode_chain``), so a decoder after it in a ``Sequence`` sees them."""
+        parts = []
+        p, n = self.prefix, len(self.prefix)
+        for i, tok in enumerate(tokens):
+            if i:
+                tok = tok[n:] if tok.startswith(p) else " " + tok
+            if self.cleanup:
+                tok = cleanup(tok)
+            parts.append(tok)
+        return parts
+
+
+class CTC(ChainDecoder):
+    """Upstream ``decoders::CTC``: repeated tokens collapsed, `pad_token` removed; with `cleanup`, the
+    WordPiece cleanup and `word_delimiter_token` -> space. Tokens left empty are dropped."""
+
+    def __init__(self, pad_token: str = "<pad>", word_delimiter_token: str = "|", cleanup: bool = True) -> None:
+        self.pad_token, self.word_delimiter_token, self.cleanup = pad_token, word_delimiter_token, cleanup
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "CTC", "pad_token": self.pad_token, "word_delimiter_token": self.word_delimiter_token,
+                "cleanup": self.cleanup}
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:
+        out = []
+        for i, tok in enumerate(tokens):
+            if i and tok == tokens[i - 1]:
+                continue
+            tok = tok.replace(self.pad_token, "")
+            if self.cleanup:
+                tok = cleanup(tok).replace(self.word_delimiter_token, " ")
+            if tok:
+                out.append(tok)
+        return out
+
+
+class BPEDecoder:
+    """Upstream ``decoders::BPEDecoder``: the end-of-word suffix becomes a space (nothing after the last token)."""
+
+    def __init__(self, suffix: str = "</w>") -> None:
+        self.suffix = suffix
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "BPEDecoder", "suffix": self.suffix}
+
+    def decode_chain(self, tokens: list[str]) -> list[str]:
+        n = len(tokens)
+        return [t.replace(self.suffix, "" if i == n - 1 else " ") for i, t in enumerate(tokens)]
+
+    def decode(self, tokens: list[str]) -> str:
+        return "".join(self.decode_chain(list(tokens)))
+
+
+# -- SentencePiece pipelines' decoders ------------------------------------------------------------
 
 
 class MetaspaceDecoder(ChainDecoder):
@@ -128,13 +227,3 @@ class DecoderSequence(ChainDecoder):
         for d in self.decoders:
             tokens = d.decode_chain(tokens) if hasattr(d, "decode_chain") else [d.decode(tokens)]
         return tokens
-
-
-DECODERS = {
-    "Metaspace": lambda d: MetaspaceDecoder(d.get("replacement", "\u2581"), d.get("prepend_scheme") or (
-        "always" if d.get("add_prefix_space", True) else "never"), d.get("split", True)),
-    "Replace": lambda d: ReplaceDecoder(d["pattern"], d["content"]),
-    "ByteFallback": lambda d: ByteFallback(),
-    "Fuse": lambda d: Fuse(),
-    "Strip": lambda d: StripDecoder(d.get("content", " "), d.get("start", 0), d.get("stop", 0)),
-}

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
-import unicodedata
 from typing import Any
 
-from .pre_tokenizers import class_body, ref_chars, ref_class, runs
+from .patterns import compile_regex, ref_chars
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,109 +45,6 @@ def bytes_to_unicode() -> dict[int, str]:
 BYTE_CHARS = bytes_to_unicode()
 CHAR_BYTES = {c: b for b, c in BYTE_CHARS.items()}
 _TO_BYTE_CHARS = str.maketrans({b: c for b, c in BYTE_CHARS.items()})  # latin-1 char -> byte char
-
-def unicode_class(name: str) -> str | None:
-    """The character-class body for ``\\p{name}``: the reference's (Oniguruma's) class as measured in
-    ``unicode_tables.py``; a class not measured there comes from this Python's ``unicodedata``."""
-    from .unicode_tables import TABLES
-
-    if f"regex:{name}" in TABLES:
-        return ref_class(f"regex:{name}")
-    return _unicodedata_classes().get(name)
-
-
-@functools.lru_cache(maxsize=None)
-def _unicodedata_classes() -> dict[str, str]:
-    groups: dict[str, list[int]] = {}
-    cat = unicodedata.category
-    for cp in range(sys.maxunicode + 1):
-        groups.setdefault(cat(chr(cp)), []).append(cp)
-    out = {c: class_body(runs(cps)) for c, cps in groups.items()}
-    for major in "LNPSZMC":
-        out[major] = class_body(runs(sorted(cp for c, cps in groups.items() if c[0] == major for cp in cps)))
-    return out
-
-
-_PROP = re.compile(r"\\p\{(\w+)\}|\\P\{(\w+)\}|\\[sS]|\[|\]|\\.", re.S)
-
-
-def compile_regex(pattern: str) -> "re.Pattern":
-    """Compile an upstream (Oniguruma) pattern with ``re``, its Unicode classes made explicit (see
-    :func:`translate_regex`); the ``regex`` module, when installed, takes syntax ``re`` lacks.
-
-    Multi-line: in Oniguruma's Ruby syntax (upstream's) ``^`` and ``$`` always match at line starts/ends."""
-    translated = translate_regex(pattern)
-    try:
-        return re.compile(translated, re.M)
-    except re.error:
-        try:
-            import regex
-        except ImportError:
-            raise ValueError(f"cannot compile the tokenizer regex {pattern!r} (install `regex` for more syntax)") from None
-        return regex.compile(translated, regex.V0 | regex.M)
-
-
-# Oniguruma escapes whose Python spelling differs (outside a character class / inside one)
-_ONIG_ESCAPES = {
-    r"\z": (r"\Z", None),  # end of string
-    r"\Z": (r"(?=\n?\Z)", None),  # end of string or before a final newline
-    r"\h": ("[0-9a-fA-F]", "0-9a-fA-F"),  # hex digit
-    r"\H": ("[^0-9a-fA-F]", None),
-}
-
-
-def translate_regex(pattern: str) -> str:
-    """An Oniguruma pattern (as in tokenizer.json) -> an equivalent Python ``re`` pattern.
-
-    ``\\p{L}``-style classes and ``\\s``/``\\S`` become explicit ranges of the code points
-    the reference puts in them (Python's ``\\s`` also matches U+001C..U+001F, Oniguruma's does not);
-    ``\\d``/``\\D`` use its ``Nd`` table; ``\\z``, ``\\Z``, ``\\h`` and ``\\H`` get their Python spellings
-    (``_ONIG_ESCAPES``). Not translated: ``\\w``/``\\b`` (Oniguruma's word class is wider than Python's).
-    """
-    ws = ref_class("regex:s")
-    out, pos, depth = [], 0, 0
-    for m in _PROP.finditer(pattern):
-        out.append(pattern[pos:m.start()])
-        pos = m.end()
-        tok = m.group(0)
-        if tok == "[":
-            depth += 1
-            out.append(tok)
-        elif tok == "]":
-            depth = max(0, depth - 1)
-            out.append(tok)
-        elif m.group(1) or m.group(2):
-            name = m.group(1) or m.group(2)
-            body = unicode_class(name)
-            if body is None:
-                raise ValueError(f"regex {pattern!r}: unsupported Unicode class \\p{{{name}}}")
-            if m.group(2):
-                if depth:
-                    raise ValueError(f"regex {pattern!r}: \\P{{..}} inside a character class is not supported")
-                out.append(f"[^{body}]")
-            else:
-                out.append(body if depth else f"[{body}]")
-        elif tok == r"\s":
-            out.append(ws if depth else f"[{ws}]")
-        elif tok == r"\S":
-            if depth:
-                raise ValueError(f"regex {pattern!r}: \\S inside a character class is not supported")
-            out.append(f"[^{ws}]")
-        elif tok == r"\d":  # Oniguruma's \d is its Nd table (Python's differs by ~100 code points)
-            nd = ref_class("regex:Nd")
-            out.append(nd if depth else f"[{nd}]")
-        elif tok == r"\D":
-            if depth:
-                raise ValueError(f"regex {pattern!r}: \\D inside a character class is not supported")
-            out.append(f"[^{ref_class('regex:Nd')}]")
-        elif tok in _ONIG_ESCAPES and (not depth or _ONIG_ESCAPES[tok][1] is not None):
-            outside, inside = _ONIG_ESCAPES[tok]
-            out.append(inside if depth else outside)
-        else:
-            out.append(tok)
-    out.append(pattern[pos:])
-    return "".join(out)
-
 
 GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 # The same rule for ASCII-only text, with small classes (several times faster).
@@ -243,23 +138,6 @@ class ByteLevelDecoder:
             except KeyError:
                 data += t.encode("utf-8", "surrogatepass")
         return [data.decode("utf-8", "replace")]
-
-    def decode(self, tokens: list[str]) -> str:
-        return "".join(self.decode_chain(list(tokens)))
-
-
-class BPEDecoder:
-    """Upstream ``decoders::BPEDecoder``: the end-of-word suffix becomes a space (nothing after the last token)."""
-
-    def __init__(self, suffix: str = "</w>") -> None:
-        self.suffix = suffix
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "BPEDecoder", "suffix": self.suffix}
-
-    def decode_chain(self, tokens: list[str]) -> list[str]:
-        n = len(tokens)
-        return [t.replace(self.suffix, "" if i == n - 1 else " ") for i, t in enumerate(tokens)]
 
     def decode(self, tokens: list[str]) -> str:
         return "".join(self.decode_chain(list(tokens)))

@@ -1,6 +1,6 @@
-"""Stage 3 models beyond WordPiece: SentencePiece Unigram and WordLevel.
+"""Stage 3: the SentencePiece Unigram model, and Marian's vocabulary over it (:class:`PieceVocab`).
 
-Same interface as :class:`.models.WordPiece` (their base :class:`.models.VocabModel`):
+Same interface as :class:`.wordpiece.WordPiece` (their base :class:`.base.VocabModel`):
 ``tokenize(word) -> (ids, tokens, spans)`` with ``(start, end)`` character spans
 inside the word, a ``vocab`` dict, ``token_to_id``/``id_to_token``,
 ``to_dict``/``from_dict`` (the tokenizer.json ``model`` entry) and a
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .models import VocabModel, WordPieces
+from .base import VocabModel, WordPieces
 
 K_UNK_PENALTY = 10.0  # upstream unigram/model.rs: an unknown character costs min_score - 10
 
@@ -130,38 +130,12 @@ class Unigram(VocabModel):
         return tuple(ids), tuple(toks), tuple(spans)
 
 
-class WordLevel(VocabModel):
-    """One word, one id (upstream ``models::WordLevel``); unknown words map to ``unk_token``."""
-
-    def __init__(self, vocab: dict[str, int], unk_token: str = "<unk>") -> None:
-        super().__init__(vocab)
-        self.unk_token = unk_token
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "WordLevel":
-        return cls(d.get("vocab") or {}, unk_token=d.get("unk_token", "<unk>"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "WordLevel", "vocab": self.vocab, "unk_token": self.unk_token}
-
-    def _tokenize(self, word: str) -> WordPieces:
-        idx = self.vocab.get(word)
-        if idx is not None:
-            return (idx,), (word,), ((0, len(word)),)
-        unk = self.vocab.get(self.unk_token)
-        if unk is None:
-            raise ValueError(f"WordLevel: {word!r} is not in the vocabulary and unk_token {self.unk_token!r} is missing too")
-        return (unk,), (self.unk_token,), ((0, len(word)),)
-
-    tokenize = _tokenize  # one look-up: not worth caching with tokens and spans
-
-
 class PieceVocab(VocabModel):
     """Stage 3 for Marian: a SentencePiece model cuts the word, then each piece's *string* is looked up in a
     separate vocabulary (Marian's vocab.json, shared by source and target models); a string it lacks -> unk.
 
     ``language_code``: a word ``>>xx<<`` (the target-language tag a multilingual model's input starts
-    with, split off whole by :class:`.sp_library.SentencePieceSplit`) is one token, as upstream
+    with, split off whole by :class:`..sentencepiece.SentencePieceSplit`) is one token, as upstream
     ``MarianTokenizer.remove_language_code``.
     """
 
