@@ -43,7 +43,7 @@ _LAZY: dict[str, str] = {
     # tokenizers
     "PreTrainedTokenizer": "tokenization.tokenizer",
     "PreTrainedTokenizerFast": "tokenization.tokenizer",
-    "MarianTokenizer": "tokenization.sp_tokenizers",
+    "MarianTokenizer": "tokenization.marian",
     "BatchEncoding": "tokenization.tokenizer",
     "BertTokenizer": "tokenization.tokenizer",
     "BertTokenizerFast": "tokenization.tokenizer",

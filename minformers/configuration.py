@@ -12,11 +12,11 @@ import copy
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .checkpoint import CONFIG_NAME, Checkpoint, read_config_file, resolve_checkpoint
+from .files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class PretrainedConfig:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def to_json_file(self, path: str | os.PathLike, use_diff: bool = True) -> None:
-        _atomic_write_text(Path(path), self.to_json_string(use_diff))
+        write_atomic(Path(path), self.to_json_string(use_diff))
 
     def update(self, values: dict[str, Any]) -> None:
         for k, v in values.items():
@@ -302,15 +302,3 @@ def _collect_fields(cls: type) -> tuple[dict[str, Any], list[str]]:
 
 
 PretrainedConfig._fields, PretrainedConfig._own_fields = _collect_fields(PretrainedConfig)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

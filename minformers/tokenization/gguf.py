@@ -2,7 +2,7 @@
 
 The reference's GGUF converter (``transformers/integrations/ggml.py``) builds
 these; ``LlamaTokenizerFast`` (:mod:`.llama`) wraps the result. The file itself
-is read by ``minformers.gguf``.
+is read by ``minformers.weights.gguf``.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from typing import Any
 
 from .call_options import _BERT_KWARGS, _INIT_KWARGS
 from .core.serialization import read_json, write_atomic, write_json  # noqa: F401 (importable from here too)
+from ..weights.gguf import read_gguf_tokenizer
 from .core.tokenizer import AddedToken
 from .gguf import gguf_tokenizer
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES
@@ -240,9 +241,6 @@ def _load_gguf(cls: type, path: Path, name: str, kwargs: dict[str, Any], base: t
     """A GGUF file's tokenizer (``from_pretrained(folder, gguf_file=...)``), as the reference converts it."""
     if not path.is_file():
         raise OSError(f"GGUF file {path} not found")
-    # lazy: minformers.gguf imports torch and numpy, heavy for a tokenizer that reads no GGUF file
-    from minformers.gguf import read_gguf_tokenizer
-
     tok, init = gguf_tokenizer(read_gguf_tokenizer(path))
     target = tokenizer_class(TOKENIZER_CLASSES["LlamaTokenizerFast"]) if cls is base or cls.__name__ == "AutoTokenizer" else cls
     init.update(kwargs)

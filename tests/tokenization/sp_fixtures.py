@@ -36,13 +36,13 @@ def build_reference(name: str, out: Path):
 
 def build_ours_from_model(name: str):
     """Ours, from the .model file alone (our factories), with the reference's class options."""
-    from minformers.tokenization import bpe, sp_tokenizers
+    from minformers.tokenization import llama, sentencepiece_unigram
 
     cls, model, kwargs = SPECS[name]
     path = model_dir() / model
     if cls == "LlamaTokenizerFast":
-        return bpe.LlamaTokenizerFast(vocab_file=path, **kwargs)
-    return getattr(sp_tokenizers, cls)(vocab_file=path, **kwargs)
+        return llama.LlamaTokenizerFast(vocab_file=path, **kwargs)
+    return getattr(sentencepiece_unigram, cls)(vocab_file=path, **kwargs)
 
 
 def build_marian_reference(out: Path, source: str = "botchan_en_unigram_1000.model",

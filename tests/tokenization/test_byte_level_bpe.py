@@ -142,7 +142,7 @@ def test_bad_input(bpe_pair):
 
 
 def test_malformed_merges(gpt2_files, tmp_path):
-    from minformers.tokenization.bpe import GPT2TokenizerFast
+    from minformers.tokenization.gpt2 import GPT2TokenizerFast
 
     bad = tmp_path / "merges.txt"
     bad.write_text("#version: 0.2\nĠ t\nthree parts here\n", encoding="utf-8")

@@ -10,9 +10,7 @@ import json
 
 import pytest
 
-from minformers.tokenization import decoders as D
-from minformers.tokenization import normalizers as N
-from minformers.tokenization import pre_tokenizers as P
+from minformers.tokenization.core.serialization import decoder_from_dict, normalizer_from_dict, pre_tokenizer_from_dict
 from minformers.tokenization.tokenizer import Tokenizer
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -61,7 +59,7 @@ def test_replace_normalizer_matches_reference(kind, pattern, content):
     line anchors. Offsets too, but for content inserted at the very start: the reference gives it the
     empty span (0, 0), which our per-character alignment cannot express (it gives the first char's)."""
     ref_n = tokenizers.normalizers.Replace(Regex(pattern) if kind == "Regex" else pattern, content)
-    ours = N.from_dict(_ours(ref_n))
+    ours = normalizer_from_dict(_ours(ref_n))
     texts = TEXTS + ["\x1fx\x1c", "x \n x"]
     for text in texts:
         assert ours.normalize(text)[0] == ref_n.normalize_str(text), repr(text)
@@ -82,7 +80,7 @@ def test_split_regex_anchors_and_escapes_match_reference(pattern):
     """Oniguruma (Ruby syntax): ^/$ match at every line, \\Z also before a final newline, \\h is a hex digit,
     \\d is the reference's Nd table."""
     ref = tokenizers.pre_tokenizers.Split(Regex(pattern), "isolated")
-    ours = P.from_dict(_ours(ref))
+    ours = pre_tokenizer_from_dict(_ours(ref))
     for text in ["a\na", " \n ", "a\r\na", "a\n", "a\n\n", "Fa9 \u0663\U0001d7ce 1.5", " a ", ""]:
         assert [(w, (s, e)) for w, s, e in ours.split_spans(text)] == ref.pre_tokenize_str(text), repr(text)
 
@@ -90,7 +88,7 @@ def test_split_regex_anchors_and_escapes_match_reference(pattern):
 @pytest.mark.parametrize("delimiter", [" ", "x", "\u2581", "é"])
 def test_char_delimiter_split_matches_reference(delimiter):
     ref = tokenizers.pre_tokenizers.CharDelimiterSplit(delimiter)
-    ours = P.from_dict(_ours(ref))
+    ours = pre_tokenizer_from_dict(_ours(ref))
     for text in TEXTS + [delimiter * 3, f"a{delimiter}{delimiter}b{delimiter}"]:
         assert [(w, (s, e)) for w, s, e in ours.split_spans(text)] == ref.pre_tokenize_str(text), repr(text)
     assert ours.to_dict() == _ours(ref)
@@ -118,7 +116,7 @@ def test_metaspace_inside_a_sequence_matches_reference(name, make):
     for text in texts:
         r, o = ref.encode(text), ours.encode(text)
         assert (o.ids, o.tokens, [tuple(x) for x in o.offsets], o.word_ids) == (r.ids, r.tokens, r.offsets, r.word_ids), repr(text)
-    pre = P.from_dict(_ours(make()))
+    pre = pre_tokenizer_from_dict(_ours(make()))
     for text in texts:
         assert [w for w, *_ in pre.split_spans(text)] == [w for w, _ in make().pre_tokenize_str(text)], repr(text)
 
@@ -127,7 +125,7 @@ def test_metaspace_inside_a_sequence_matches_reference(name, make):
 def test_byte_level_word_spans_match_reference(add_prefix_space):
     """The span of a word that is only the inserted prefix space covers the first character (as upstream)."""
     ref = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space)
-    ours = P.from_dict(_ours(ref))
+    ours = pre_tokenizer_from_dict(_ours(ref))
     for text in ["\u00a0nbsp", "\u3000x", "\nx", "x", " x", "\t\t"]:
         assert [(ours.map_word(w), (s, e)) for w, s, e, *_ in ours.split_spans(text)] == ref.pre_tokenize_str(text)
 
@@ -143,7 +141,7 @@ TOKEN_LISTS = [[], ["a"], ["a", "b"], ["", "a"], ["  a  ", " b", "c  "], ["a .",
                                                   ("Regex", "(a)", "\\1$1")])
 def test_replace_decoder_matches_reference(kind, pattern, content):
     ref = tokenizers.decoders.Replace(Regex(pattern) if kind == "Regex" else pattern, content)
-    ours = D.from_dict(_ours(ref))
+    ours = decoder_from_dict(_ours(ref))
     for tokens in TOKEN_LISTS:
         assert ours.decode(tokens) == ref.decode(tokens), tokens
 
@@ -151,7 +149,7 @@ def test_replace_decoder_matches_reference(kind, pattern, content):
 def test_byte_fallback_accepts_what_from_str_radix_accepts():
     """Upstream parses the two middle chars with ``u8::from_str_radix(.., 16)``: either case, or a sign."""
     ref = tokenizers.decoders.ByteFallback()
-    ours = D.from_dict(_ours(ref))
+    ours = decoder_from_dict(_ours(ref))
     for tokens in [["<0x4a>"], ["<0x4A>", "<0x6b>"], ["<0x+4>"], ["<0x-1>"], ["<0x 4>"], ["<0xe2>", "<0x82>", "<0xac>"],
                    ["<0xE2>", "<0x82>", "<0xAC>"], ["<0xg1>"], ["<0x4a>x"]]:
         assert ours.decode(tokens) == ref.decode(tokens), tokens
@@ -166,7 +164,7 @@ def test_wordpiece_tokens_reach_the_next_decoder(steps):
         "wordpiece+replace": lambda: d.Sequence([d.WordPiece(cleanup=False), d.Replace(Regex("^ "), "|")]),
         "ctc+wordpiece": lambda: d.Sequence([d.CTC(), d.WordPiece()]),
     }[steps]
-    ours = D.from_dict(_ours(make()))
+    ours = decoder_from_dict(_ours(make()))
     for tokens in [["a"], ["a", "b"], ["a", "##b", "c"], ["hello", ",", "world", "!"], ["<pad>", "a", "a", "|", "##b"]]:
         assert ours.decode(tokens) == make().decode(tokens), tokens
 
@@ -176,7 +174,7 @@ def test_wordpiece_tokens_reach_the_next_decoder(steps):
 @pytest.mark.parametrize("cleanup", [True, False])
 def test_ctc_decoder_matches_reference(pad, delimiter, cleanup):
     ref = tokenizers.decoders.CTC(pad, delimiter, cleanup)
-    ours = D.from_dict(_ours(ref))
+    ours = decoder_from_dict(_ours(ref))
     for tokens in [[], ["<pad>"], ["<pad>", "h", "h", "<pad>", "e", "l", "l", "<pad>", "l", "o", "|", "w", "o", "r"],
                    ["|", "|", "a", "|"], ["a", "a", "b", "a"], ["h", "i", "|", ".", "|", "n't", "do", "|", "'s"]]:
         assert ours.decode(tokens) == ref.decode(tokens), tokens

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from minformers.tokenization import normalizers as N
+from minformers.tokenization.core import normalizers as N
+from minformers.tokenization.core.serialization import normalizer_from_dict
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -84,12 +85,12 @@ def test_ascii_fast_path_is_identity_aligned():
 
 def test_from_dict_round_trip_and_errors():
     d = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": False, "strip_accents": None, "lowercase": True}
-    assert N.from_dict(d).to_dict() == d
-    seq = N.from_dict({"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "Lowercase"}]})
+    assert normalizer_from_dict(d).to_dict() == d
+    seq = normalizer_from_dict({"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "Lowercase"}]})
     assert seq.normalize_str("É") == "e\u0301"
-    assert N.from_dict(None) is None
+    assert normalizer_from_dict(None) is None
     with pytest.raises(ValueError, match="unsupported normalizer"):
-        N.from_dict({"type": "NoSuchNormalizer"})
+        normalizer_from_dict({"type": "NoSuchNormalizer"})
 
 
 # ---- canonical ordering: decomposition sorts each run of marks by combining class (not char-local) ----

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from minformers.tokenization import pre_tokenizers as P
+from minformers.tokenization.core import pre_tokenizers as P
+from minformers.tokenization.core.serialization import pre_tokenizer_from_dict
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -23,10 +24,10 @@ SAMPLES = [
 @pytest.mark.parametrize("kind", ["BertPreTokenizer", "WhitespaceSplit", "Whitespace"])
 @pytest.mark.parametrize("text", SAMPLES)
 def test_words_and_spans_match_reference(kind, text):
-    ours = P.from_dict({"type": kind}).split_spans(text)
+    ours = pre_tokenizer_from_dict({"type": kind}).split_spans(text)
     theirs = getattr(tokenizers.pre_tokenizers, kind)().pre_tokenize_str(text)
     assert [(w, (s, e)) for w, s, e in ours] == theirs
-    assert P.from_dict({"type": kind}).split(text) == [w for w, _ in theirs]
+    assert pre_tokenizer_from_dict({"type": kind}).split(text) == [w for w, _ in theirs]
 
 
 def test_corpus_words_match_reference(rotten_tomatoes_texts):
@@ -43,7 +44,7 @@ def test_ascii_and_unicode_patterns_agree():
 
 def test_unknown_type_is_an_error():
     with pytest.raises(ValueError, match="unsupported pre_tokenizer"):
-        P.from_dict({"type": "NoSuchPreTokenizer"})
+        pre_tokenizer_from_dict({"type": "NoSuchPreTokenizer"})
 
 
 BEHAVIORS = ["removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from minformers.tokenization import decoders, processors
+from minformers.tokenization.core import decoders, processors
+from minformers.tokenization.core.serialization import processor_from_dict
 from minformers.tokenization.tokenizer import Encoding
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -36,9 +37,9 @@ def test_template_round_trips_through_dict(minilm_dir):
     import json
 
     d = json.loads((minilm_dir / "tokenizer.json").read_text())["post_processor"]
-    p = processors.from_dict(d)
+    p = processor_from_dict(d)
     assert p.to_dict() == {**d, "special_tokens": d["special_tokens"]}
-    assert processors.from_dict({"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}).process(enc([1])).ids == [101, 1, 102]
+    assert processor_from_dict({"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}).process(enc([1])).ids == [101, 1, 102]
 
 
 @pytest.mark.parametrize(

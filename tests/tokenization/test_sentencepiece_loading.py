@@ -79,7 +79,7 @@ def test_model_file_alone(case, tmp_path_factory):
     ValueError; the explicit class works; a model type in the folder's name is upstream's last resort."""
     from minformers import AutoTokenizer
     from minformers.tokenization import tokenizer as tok_module
-    from minformers.tokenization import sp_tokenizers
+    from minformers.tokenization import sentencepiece_unigram
 
     folder = _folder(tmp_path_factory, case, config=False)
     with pytest.raises(ValueError, match="Unrecognized"):
@@ -87,7 +87,7 @@ def test_model_file_alone(case, tmp_path_factory):
     with pytest.raises(ValueError, match="Unrecognized tokenizer .* config.json"):
         AutoTokenizer.from_pretrained(folder)
     name = CASES[case][3]
-    cls = getattr(sp_tokenizers, name, None) or getattr(tok_module, name)
+    cls = getattr(sentencepiece_unigram, name, None) or getattr(tok_module, name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = getattr(transformers, name).from_pretrained(folder)

@@ -34,7 +34,7 @@ TARGETS = ["日本語のテキストです。", "これはペンです", "  空�
 def marian(tmp_path_factory):
     """(ours via AutoTokenizer, the reference, the folder)."""
     from minformers import AutoTokenizer
-    from minformers.tokenization.sp_tokenizers import MarianTokenizer
+    from minformers.tokenization.marian import MarianTokenizer
 
     folder = tmp_path_factory.mktemp("opus-mt-en-ja")
     ref = build_marian_reference(folder, source_lang="en", target_lang="ja")

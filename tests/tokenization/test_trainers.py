@@ -131,7 +131,7 @@ def test_wordpiece_vocabulary_close_to_reference(trained):
 
 def test_wordpiece_identical_given_the_references_piece_order(trained, brown, monkeypatch):
     """The only freedom upstream leaves: number the `##x` pieces as this reference run did, and every id agrees."""
-    from minformers.tokenization import trainers
+    from minformers.tokenization.core import trainers
 
     ref = trained["bert"]["ref"]
     ref_vocab = ref.get_vocab()

@@ -35,7 +35,7 @@ def first_difference(a: str, b: str) -> str:
 def test_bert_normalizer_on_every_code_point(lowercase, strip_accents, chinese):
     from tokenizers import normalizers as ref
 
-    from minformers.tokenization.normalizers import BertNormalizer
+    from minformers.tokenization.core.normalizers import BertNormalizer
 
     kw = dict(clean_text=True, handle_chinese_chars=chinese, strip_accents=strip_accents, lowercase=lowercase)
     text = interleaved("a")
@@ -47,7 +47,7 @@ def test_bert_normalizer_on_every_code_point(lowercase, strip_accents, chinese):
 def test_pre_tokenizer_classes_on_every_code_point(name):
     from tokenizers import pre_tokenizers as ref
 
-    from minformers.tokenization import pre_tokenizers as ours_mod
+    from minformers.tokenization.core import pre_tokenizers as ours_mod
 
     ours, theirs = getattr(ours_mod, name)(), getattr(ref, name)()
     for sep in ("a", "1"):  # a word, digit and punctuation character next to each code point
@@ -67,7 +67,7 @@ def test_split_regex_classes_on_every_code_point(pattern):
     from tokenizers import Regex
     from tokenizers import pre_tokenizers as ref
 
-    from minformers.tokenization.pre_tokenizers import Split
+    from minformers.tokenization.core.pre_tokenizers import Split
 
     ours = Split({"Regex": pattern}, "isolated")
     theirs = ref.Split(Regex(pattern), "isolated")

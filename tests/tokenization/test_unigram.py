@@ -80,7 +80,7 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
     import fetch_assets
 
     from minformers.tokenization.sp_model import read_model
-    from minformers.tokenization.sp_tokenizers import T5TokenizerFast
+    from minformers.tokenization.sentencepiece_unigram import T5TokenizerFast
 
     good = fetch_assets.fetch("sentencepiece_models") / "botchan_en_unigram_1000.model"
     cut = tmp_path / "spiece.model"

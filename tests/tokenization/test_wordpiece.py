@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from minformers.tokenization.models import WordPiece, from_dict, read_vocab_txt
+from minformers.tokenization.core.models.wordpiece import WordPiece, read_vocab_txt
+from minformers.tokenization.core.serialization import model_from_dict as from_dict
 
 tokenizers = pytest.importorskip("tokenizers")
 

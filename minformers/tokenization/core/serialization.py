@@ -3,8 +3,8 @@
 Each stage class writes itself back (``to_dict``); reading is here, one
 function per stage (``normalizer_from_dict`` … ``decoder_from_dict``), so that
 no stage module needs to know its siblings: a base module never imports its
-subclasses. Also the small file helpers every writer uses (atomic writes: temp
-file + ``os.replace``). The composed :class:`.tokenizer.Tokenizer` reads and
+subclasses. Also the small JSON file helpers every writer uses (written atomically
+through :func:`minformers.files.write_atomic`). The composed :class:`.tokenizer.Tokenizer` reads and
 writes its own top level (``added_tokens``, ``truncation``, ``padding``).
 """
 
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from ...files import write_atomic
 from .byte_level import ByteLevel, ByteLevelDecoder
 from .decoders import (
     CTC,
@@ -75,19 +74,6 @@ from .processors import Described, TemplateProcessing
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
