@@ -30,6 +30,7 @@ EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the CLI imports what a command needs when it runs (lazy for speed: `minformers --help` loads no pipelines)
     from .pipelines.registry import ALIASES, TASKS
 
     tasks = sorted(set(TASKS) | set(ALIASES))
