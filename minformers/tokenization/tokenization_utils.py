@@ -39,7 +39,7 @@ from .call_options import (  # noqa: F401 (the constants: importable from here t
 )
 from .chat_template import ChatTemplateMixin
 from .core.encoding import Encoding
-from .core.tokenizer import AddedToken, Tokenizer
+from .core.tokenizer import AddedToken, Tokenizer, pad_batch, padding_params, truncation_params
 from .core.trainers import train_new_tokenizer
 from .special_tokens import SPECIAL_TOKENS_ATTRIBUTES, SpecialTokensMixin
 
@@ -213,25 +213,18 @@ class PreTrainedTokenizerFast(SpecialTokensMixin, ChatTemplateMixin):
         batched, inputs = text_inputs(text, text_pair, is_split_into_words)
         pad_strategy, trunc_strategy, max_length = strategies(self, padding, truncation, max_length, pad_to_multiple_of, verbose)
         # return_overflowing_tokens with pairs and 'longest_first': the fast (Rust) tokenizer allows it; so do we
+        # This call's settings go to the core as arguments: the backend's stored ones are never set or reset here.
         tok = self._tokenizer
-        if trunc_strategy is not None:
-            tok.enable_truncation(max_length, stride=stride, strategy=trunc_strategy, direction=self.truncation_side)
-        else:
-            tok.no_truncation()
-        try:
-            encodings = [tok._encode_unpadded(a, b, is_split_into_words, add_special_tokens) for a, b in inputs]
-        finally:
-            tok.no_truncation()
+        trunc = False if trunc_strategy is None else truncation_params(
+            max_length, stride=stride, strategy=trunc_strategy, direction=self.truncation_side)
+        encodings = [tok.encode(a, b, is_split_into_words, add_special_tokens, truncation=trunc, padding=False)
+                     for a, b in inputs]
         if pad_strategy is not None:
-            tok.enable_padding(
+            pad_batch(encodings, padding_params(
                 direction=padding_side or self.padding_side, pad_id=self.pad_token_id, pad_type_id=self.pad_token_type_id,
                 pad_token=self.pad_token, length=max_length if pad_strategy == "max_length" else None,
                 pad_to_multiple_of=pad_to_multiple_of,
-            )
-            try:
-                tok._pad(encodings)
-            finally:
-                tok.no_padding()
+            ))
         data, flat = self._to_dict(
             encodings, return_token_type_ids, return_attention_mask, return_overflowing_tokens,
             return_special_tokens_mask, return_offsets_mapping, return_length,

@@ -21,7 +21,7 @@ import os
 import re
 from functools import partial
 from itertools import chain
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from .byte_level import byte_positions as _byte_positions
 from .encoding import Encoding, _truncate_pair
@@ -41,6 +41,7 @@ from .serialization import (
 )
 
 _chain = chain.from_iterable
+Settings = Mapping[str, Any]  # truncation or padding settings: a truncation_params / padding_params dict
 
 # ----------------------------------------------------------------------------------------------
 # Tokenizer: the five stages composed
@@ -82,7 +83,11 @@ class Tokenizer:
 
     Mirrors ``tokenizers.Tokenizer``: ``encode``/``encode_batch`` return
     :class:`Encoding`; truncation and padding are optional settings of the
-    pipeline (``enable_truncation``/``enable_padding``).
+    pipeline (``enable_truncation``/``enable_padding``, what tokenizer.json's
+    "truncation"/"padding" load into). A call may instead pass its own
+    (``truncation=``/``padding=``: settings from :func:`truncation_params` /
+    :func:`padding_params`, or False for none), leaving the stored ones as they
+    are: callers sharing one tokenizer never see each other's settings.
     """
 
     def __init__(
@@ -253,7 +258,7 @@ class Tokenizer:
 
     # -- settings --------------------------------------------------------------------------
     def enable_truncation(self, max_length: int, stride: int = 0, strategy: str = "longest_first", direction: str = "right") -> None:
-        self.truncation = {"max_length": max_length, "stride": stride, "strategy": strategy, "direction": direction}
+        self.truncation = truncation_params(max_length, stride, strategy, direction)
 
     def no_truncation(self) -> None:
         self.truncation = None
@@ -262,10 +267,7 @@ class Tokenizer:
         self, direction: str = "right", pad_id: int = 0, pad_type_id: int = 0, pad_token: str = "[PAD]",
         length: int | None = None, pad_to_multiple_of: int | None = None,
     ) -> None:
-        self.padding = {
-            "length": length, "direction": direction, "pad_id": pad_id, "pad_type_id": pad_type_id,
-            "pad_token": pad_token, "pad_to_multiple_of": pad_to_multiple_of,
-        }
+        self.padding = padding_params(direction, pad_id, pad_type_id, pad_token, length, pad_to_multiple_of)
 
     def no_padding(self) -> None:
         self.padding = None
@@ -408,16 +410,28 @@ class Tokenizer:
         pair: str | Sequence[str] | None = None,
         is_pretokenized: bool = False,
         add_special_tokens: bool = True,
+        *,
+        truncation: Settings | Literal[False] | None = None,
+        padding: Settings | Literal[False] | None = None,
     ) -> Encoding:
-        enc = self._encode_unpadded(sequence, pair, is_pretokenized, add_special_tokens)
-        if self.padding is not None:
-            self._pad([enc])
+        """`truncation`/`padding`: this call's settings (False: none); None: the stored ones."""
+        enc = self._encode_unpadded(sequence, pair, is_pretokenized, add_special_tokens, self._setting(truncation, self.truncation))
+        pad = self._setting(padding, self.padding)
+        if pad is not None:
+            pad_batch([enc], pad)
         return enc
 
-    def _encode_unpadded(self, sequence, pair, is_pretokenized: bool, add_special_tokens: bool) -> Encoding:
+    @staticmethod
+    def _setting(given: Settings | Literal[False] | None, stored: Settings | None) -> Settings | None:
+        """A call's setting: its own when given (False: none), else the tokenizer's stored one."""
+        if given is None:
+            return stored
+        return None if given is False else given
+
+    def _encode_unpadded(self, sequence, pair, is_pretokenized: bool, add_special_tokens: bool, t: Settings | None) -> Encoding:
+        """One input, truncated by `t` (a :func:`truncation_params` dict, or None), with its special tokens."""
         a = self._encode_sequence(sequence, is_pretokenized)
         b = self._encode_sequence(pair, is_pretokenized) if pair is not None else None
-        t = self.truncation
         if t is not None:
             n_added = self.num_special_tokens_to_add(b is not None) if add_special_tokens else 0
             if t["max_length"] < n_added:
@@ -434,31 +448,23 @@ class Tokenizer:
         return a
 
     def encode_batch(
-        self, inputs: Sequence[Any], is_pretokenized: bool = False, add_special_tokens: bool = True
+        self, inputs: Sequence[Any], is_pretokenized: bool = False, add_special_tokens: bool = True, *,
+        truncation: Settings | Literal[False] | None = None, padding: Settings | Literal[False] | None = None,
     ) -> list[Encoding]:
-        """Each input is a text, or a (text, pair) tuple/list."""
+        """Each input is a text, or a (text, pair) tuple/list. `truncation`/`padding` as in :meth:`encode`."""
+        t = self._setting(truncation, self.truncation)
         encs = []
         for item in inputs:
             if isinstance(item, (tuple, list)) and len(item) == 2 and not is_pretokenized or (
                 is_pretokenized and isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], (list, tuple))
             ):
-                encs.append(self._encode_unpadded(item[0], item[1], is_pretokenized, add_special_tokens))
+                encs.append(self._encode_unpadded(item[0], item[1], is_pretokenized, add_special_tokens, t))
             else:
-                encs.append(self._encode_unpadded(item, None, is_pretokenized, add_special_tokens))
-        if self.padding is not None:
-            self._pad(encs)
+                encs.append(self._encode_unpadded(item, None, is_pretokenized, add_special_tokens, t))
+        pad = self._setting(padding, self.padding)
+        if pad is not None:
+            pad_batch(encs, pad)
         return encs
-
-    def _pad(self, encs: list[Encoding]) -> None:
-        p = self.padding
-        length = p["length"]
-        if length is None:
-            length = max((len(e.ids) for e in encs), default=0)
-        m = p["pad_to_multiple_of"]
-        if m and length % m:
-            length += m - length % m
-        for e in encs:
-            e.pad(length, p["pad_id"], p["pad_type_id"], p["pad_token"], p["direction"])
 
     # -- decoding --------------------------------------------------------------------------
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
@@ -478,6 +484,34 @@ class Tokenizer:
     def decode_batch(self, sequences: Sequence[Sequence[int]], skip_special_tokens: bool = True) -> list[str]:
         return [self.decode(s, skip_special_tokens) for s in sequences]
 
+
+
+def truncation_params(max_length: int, stride: int = 0, strategy: str = "longest_first", direction: str = "right") -> dict[str, Any]:
+    """Truncation settings, as ``Tokenizer.truncation`` stores them (``tokenizers``' dict)."""
+    return {"max_length": max_length, "stride": stride, "strategy": strategy, "direction": direction}
+
+
+def padding_params(
+    direction: str = "right", pad_id: int = 0, pad_type_id: int = 0, pad_token: str = "[PAD]",
+    length: int | None = None, pad_to_multiple_of: int | None = None,
+) -> dict[str, Any]:
+    """Padding settings, as ``Tokenizer.padding`` stores them; `length` None pads to the batch's longest."""
+    return {
+        "length": length, "direction": direction, "pad_id": pad_id, "pad_type_id": pad_type_id,
+        "pad_token": pad_token, "pad_to_multiple_of": pad_to_multiple_of,
+    }
+
+
+def pad_batch(encs: list[Encoding], p: Settings) -> None:
+    """Pad `encs` in place as the settings `p` (a :func:`padding_params` dict) say."""
+    length = p["length"]
+    if length is None:
+        length = max((len(e.ids) for e in encs), default=0)
+    m = p["pad_to_multiple_of"]
+    if m and length % m:
+        length += m - length % m
+    for e in encs:
+        e.pad(length, p["pad_id"], p["pad_type_id"], p["pad_token"], p["direction"])
 
 
 def _no_room_message(max_length: int, n_added: int, pair: bool) -> str:
