@@ -26,7 +26,6 @@ from ..outputs import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
-    SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
 from .base import (
@@ -36,11 +35,10 @@ from .base import (
     decoder_attention,
     decoder_classifier_dropout,
     decoder_mask,
-    last_token_logits,
 )
 from .heads import (
+    LastTokenClassificationHead,
     causal_lm_output,
-    last_token_classifier_output,
     question_answering_output,
     returned,
     token_classifier_output,
@@ -273,7 +271,7 @@ class _GPT2LabelledHead(GPT2PreTrainedModel):
         return returned(self._head(base, labels, input_ids), return_dict, self.config)
 
 
-class GPT2ForSequenceClassification(_GPT2LabelledHead):
+class GPT2ForSequenceClassification(LastTokenClassificationHead, _GPT2LabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: GPT2Config) -> None:
@@ -282,11 +280,6 @@ class GPT2ForSequenceClassification(_GPT2LabelledHead):
         self.transformer = GPT2Model(config)
         self.score = nn.Linear(config.n_embd, config.num_labels, bias=False)
         self.post_init()
-
-    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
-              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
-        logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        return last_token_classifier_output(logits, labels, self.config, base)
 
 
 class GPT2ForTokenClassification(_GPT2LabelledHead):

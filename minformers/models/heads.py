@@ -45,7 +45,8 @@ from ..outputs import (
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
-from .base import causal_lm_loss, classification_loss, flatten_choices, span_logits, span_loss, token_loss
+from .base import (causal_lm_loss, classification_loss, flatten_choices, last_token_logits, span_logits, span_loss,
+                   token_loss)
 from .seq2seq_utils import default_decoder_input_ids, seq2seq_fields
 
 
@@ -155,6 +156,15 @@ class TokenClassificationHead:
     def _head(self, base: Any, labels: Tensor | None) -> TokenClassifierOutput:
         logits = self.classifier(self.dropout(base.last_hidden_state))  # (B, T, num_labels)
         return token_classifier_output(logits, labels, base)
+
+
+class LastTokenClassificationHead:
+    """Decoders (GPT-2, Llama): the last non-pad token's state -> ``self.score`` (no bias): logits (B, num_labels).
+    The family's forward calls ``self._head(base, labels, input_ids)``."""
+
+    def _head(self, base: Any, labels: Tensor | None, input_ids: Tensor | None) -> ModelOutput:
+        logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
+        return last_token_classifier_output(logits, labels, self.config, base)
 
 
 class TokenClassificationMixin(TokenClassificationHead, EncoderHead):

@@ -24,7 +24,6 @@ from ..outputs import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
     QuestionAnsweringModelOutput,
-    SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
 from .base import (
@@ -35,11 +34,10 @@ from .base import (
     decoder_attention,
     decoder_classifier_dropout,
     decoder_mask,
-    last_token_logits,
 )
 from .heads import (
+    LastTokenClassificationHead,
     causal_lm_output,
-    last_token_classifier_output,
     question_answering_output,
     returned,
     token_classifier_output,
@@ -282,7 +280,7 @@ class _LlamaLabelledHead(LlamaPreTrainedModel):
         return returned(self._head(base, labels, input_ids), return_dict, self.config)
 
 
-class LlamaForSequenceClassification(_LlamaLabelledHead):
+class LlamaForSequenceClassification(LastTokenClassificationHead, _LlamaLabelledHead):
     """The last non-pad token's hidden state -> linear (no bias): logits (B, num_labels)."""
 
     def __init__(self, config: LlamaConfig) -> None:
@@ -291,11 +289,6 @@ class LlamaForSequenceClassification(_LlamaLabelledHead):
         self.model = LlamaModel(config)
         self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
         self.post_init()
-
-    def _head(self, base: BaseModelOutputWithPast, labels: Tensor | None,
-              input_ids: Tensor | None) -> SequenceClassifierOutputWithPast:
-        logits = last_token_logits(self.score(base.last_hidden_state), input_ids, self.config.pad_token_id)
-        return last_token_classifier_output(logits, labels, self.config, base)
 
 
 class LlamaForTokenClassification(_LlamaLabelledHead):
