@@ -258,6 +258,7 @@ def _from_cache(name: str, revision: str | None, cache_dir: Any, subfolder: str,
 def _download(name: str, *, revision: str | None, cache_dir: Any, token: Any, force_download: bool, subfolder: str,
               wanted: list[str] | None) -> Path:
     """List the repo at `revision`, pick the files, fetch each from that one commit, then point refs at it."""
+    # lazy: requests and huggingface_hub only when something is downloaded (offline use never loads them)
     import requests
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, HFValidationError,

@@ -33,7 +33,7 @@ def plot_history(log_history: list[dict[str, Any]], path: str | os.PathLike) -> 
     if not train and not evals:
         return None
     try:
-        import matplotlib
+        import matplotlib  # lazy: optional, only for a plot
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt

@@ -46,7 +46,7 @@ def _reader(path: str | os.PathLike) -> Any:
     replaced by one of the same size with its modification time kept, as `cp -p` or `rsync -a` do, is
     read again).
     """
-    from gguf import GGUFReader
+    from gguf import GGUFReader  # lazy: the gguf package (numpy) only when a GGUF file is read
 
     path = Path(path)
     if not path.is_file():

@@ -72,7 +72,7 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False when the system can't."""
     if not hasattr(os, "uname") or os.uname().sysname != "Linux":
         return False
-    import ctypes
+    import ctypes  # lazy: only for this Linux system call
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
