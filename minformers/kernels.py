@@ -165,8 +165,8 @@ def linear(x: Tensor, *layers: nn.Module, act: str | None = None) -> Tensor:
     "gelu_tanh", "silu", "relu" (models/base.py's `fused_activation` maps config.json names to these).
     """
     post, algorithm, fn = _ACTIVATIONS[act]
-    if isinstance(layers[0], Int8Linear):
-        return Int8Linear.fused(x, layers, fn)
+    if isinstance(layers[0], (Int8Linear, GGUFLinear)):
+        return type(layers[0]).fused(x, layers, fn)
     if (ENABLED and x.dtype == torch.float32 and x.is_cpu and torch.is_inference_mode_enabled()
             and not (MKL_ROW and x.numel() <= 2 * x.shape[-1])):
         packed = _packed(layers)
@@ -282,3 +282,125 @@ def int8_request(quantization_config: Any) -> tuple[str, ...] | None:
             "transformers.TorchAoConfig('int8_weight_only') or {'quant_type': 'int8_weight_only'}); "
             "bitsandbytes / GPTQ / AWQ need a GPU library")
     return tuple(get("modules_to_not_convert", None) or ())
+
+
+# --- GGUF blocks kept quantized (from_pretrained(gguf_file=..., dequantize=False)) ---
+# A GGUF block holds 32 consecutive weights of a row and its own scale (ggml-common.h):
+#   Q4_0: w = d * (q - 8),  Q4_1: w = d * q + m  (q in 0..15),  Q8_0: w = d * q  (q in -128..127).
+# PyTorch's CPU int4 product (`_weight_int4pack_mm_for_cpu`) computes w = (q - 8) * scale + zero per group
+# of 32 along the input, with q in 0..15 packed once by `_convert_weight_to_int4pack_for_cpu`, so
+#   Q4_0 -> scale = d, zero = 0;   Q4_1 -> scale = d, zero = m + 8 d;
+#   Q8_0 -> two 4-bit planes, q = 16 hi + lo (hi = q >> 4 in -8..7, lo = q & 15): w = 16 d hi + d lo, i.e.
+#           plane hi + 8 with scale 16 d, zero 0, plus plane lo with scale d, zero 8 d -- exact, two products.
+# The kernel's scales and activations are bf16 (its fp32 path is 10-30x slower here: no vectorised code), so
+# the only changes from the GGUF's own weights are d and m rounded from fp16 to bf16 (2^-9 relative).
+GGUF_KERNEL_TYPES = ("Q4_0", "Q4_1", "Q8_0")
+_GROUP = 32
+
+
+def _gguf_f16(b: Tensor) -> Tensor:  # (n_blocks, 2) bytes -> (n_blocks,) float32
+    return b.contiguous().view(torch.float16).float().reshape(-1)
+
+
+def _gguf_planes(raw: Tensor, type_name: str, n: int, k: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """A GGUF tensor's raw blocks (uint8) -> [(q int32 (n, k) in 0..15, scale (n, k/32), zero (n, k/32))]."""
+    size = {"Q4_0": 18, "Q4_1": 20, "Q8_0": 34}[type_name]
+    b = raw.reshape(-1, size)  # (n_blocks, bytes per block)
+    d = _gguf_f16(b[:, :2]).view(n, k // _GROUP)
+    if type_name == "Q8_0":
+        q = b[:, 2:].contiguous().view(torch.int8).to(torch.int32).view(n, k)
+        return [((q >> 4) + 8, 16 * d, torch.zeros_like(d)), (q & 15, d, 8 * d)]
+    qs = b[:, size - 16:]
+    q = torch.cat((qs & 0x0F, qs >> 4), dim=1).to(torch.int32).view(n, k)  # low nibbles: weights 0..15
+    zero = _gguf_f16(b[:, 2:4]).view(n, -1) + 8 * d if type_name == "Q4_1" else torch.zeros_like(d)
+    return [(q, d, zero)]
+
+
+class GGUFLinear(nn.Module):
+    """An nn.Linear whose weight stays in a GGUF file's Q4_0 / Q4_1 / Q8_0 blocks, repacked once for PyTorch's
+    CPU int4 product (see above). Inputs of any float dtype are computed in bf16 and returned in their own
+    dtype. The plain PyTorch reference is the dequantized weight (`weights.gguf_tensors.dequantize`) and
+    F.linear; tests compare the two. Made by `gguf_linears`; inference only (not saved, not trained)."""
+
+    def __init__(self, in_features: int, out_features: int, type_name: str, planes: int) -> None:
+        super().__init__()
+        self.in_features, self.out_features, self.type_name = in_features, out_features, type_name
+        # not in state_dict (persistent=False): a checkpoint's keys stay those of the dense model
+        self.register_buffer("packed", torch.empty(planes, out_features, in_features // 2, dtype=torch.uint8),
+                             persistent=False)  # (P, N, K/2), the kernel's own layout
+        self.register_buffer("scale_zeros", torch.empty(planes, in_features // _GROUP, out_features, 2,
+                                                        dtype=torch.bfloat16), persistent=False)  # (P, K/32, N, 2)
+        self.bias = None
+
+    @classmethod
+    def from_blocks(cls, raw: Tensor, type_name: str, shape: tuple[int, int]) -> GGUFLinear:
+        """raw: the tensor's blocks as uint8 (any shape), row-major over `shape` = (out, in)."""
+        n, k = shape
+        if type_name not in GGUF_KERNEL_TYPES:
+            raise ValueError(f"GGUF tensor type {type_name} has no quantized kernel in minformers (it runs "
+                             f"{', '.join(GGUF_KERNEL_TYPES)}); load with dequantize=True")
+        if not hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu"):
+            raise RuntimeError("this PyTorch has no CPU int4 product (_weight_int4pack_mm_for_cpu, PyTorch >= 2.5); "
+                               "load with dequantize=True")
+        if n % 16 or k % _GROUP:
+            raise ValueError(f"a {n}x{k} {type_name} weight does not fit the int4 kernel (outputs must be a "
+                             "multiple of 16, inputs of 32); load with dequantize=True")
+        planes = _gguf_planes(raw, type_name, n, k)
+        layer = cls(k, n, type_name, len(planes))
+        layer.packed = torch.stack([torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 2) for q, _, _ in planes])
+        layer.scale_zeros = torch.stack([torch.stack((s, z), dim=-1).transpose(0, 1) for _, s, z in planes]
+                                        ).to(torch.bfloat16).contiguous()
+        return layer
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, type={self.type_name}"
+
+    def forward(self, x: Tensor) -> Tensor:
+        return GGUFLinear.fused(x, (self,), None)
+
+    @staticmethod
+    def fused(x: Tensor, layers: tuple[nn.Module, ...], fn: Any) -> Tensor:
+        """act(x W^T) for GGUF layers side by side (outputs concatenated; packed weights concatenated once)."""
+        if len(layers) == 1:
+            packed, sz = layers[0].packed, layers[0].scale_zeros
+        else:
+            cat = _cached(layers, ("gguf",), _gguf_concatenated) or _gguf_concatenated(layers)
+            if cat is None:  # layers of different types: one product each
+                y = torch.cat([GGUFLinear.fused(x, (la,), None) for la in layers], dim=-1)
+                return y if fn is None else fn(y)
+            packed, sz = cat
+        sz = sz if sz.dtype == torch.bfloat16 else sz.to(torch.bfloat16)  # (after a model.to(dtype))
+        x2 = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)  # (rows, K)
+        y = torch.ops.aten._weight_int4pack_mm_for_cpu(x2, packed[0], _GROUP, sz[0])
+        for p in range(1, len(packed)):  # Q8_0's second plane
+            y += torch.ops.aten._weight_int4pack_mm_for_cpu(x2, packed[p], _GROUP, sz[p])
+        y = y.view(*x.shape[:-1], y.shape[-1]).to(x.dtype)
+        return y if fn is None else fn(y)
+
+
+def _gguf_concatenated(layers: tuple[GGUFLinear, ...]) -> tuple[Tensor, Tensor] | None:
+    """The layers' packed weights side by side; None when they cannot be. The packed layout interleaves
+    blocks of 64 output rows, so concatenating is packing the concatenated weight only when every layer but
+    the last has a multiple of 64 outputs (checked by the tests); and Q8_0's two planes go with Q8_0 only."""
+    if len({la.packed.shape[0] for la in layers}) > 1 or any(la.out_features % 64 for la in layers[:-1]):
+        return None
+    return torch.cat([la.packed for la in layers], dim=1), torch.cat([la.scale_zeros for la in layers], dim=2)
+
+
+def gguf_linears(model: nn.Module, blocks: dict[str, tuple[Tensor, str, tuple[int, int]]]) -> list[str]:
+    """Replace each nn.Linear whose weight key ("model.layers.0.mlp.up_proj.weight") is in `blocks`
+    ({key: (raw uint8 blocks, GGUF type name, (out, in))}) by a GGUFLinear, in place (the model may be on the
+    meta device: the new layers are real). Returns the keys replaced."""
+    done = []
+    for key, (raw, type_name, shape) in blocks.items():
+        name = key.removesuffix(".weight")
+        parent_name, _, child = name.rpartition(".")
+        try:
+            old = model.get_submodule(name)
+        except AttributeError:
+            continue
+        if not isinstance(old, nn.Linear) or old.bias is not None:
+            continue
+        setattr(model.get_submodule(parent_name), child, GGUFLinear.from_blocks(raw, type_name, shape))
+        done.append(key)
+    return done

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from .checkpoint import Checkpoint, resolve_checkpoint
 from .configuration import HUB_KWARGS, PretrainedConfig, pop_hub_kwargs
 from .generation import load_generation_config
-from .kernels import Int8Linear, int8_request, quantize_int8
+from .kernels import GGUFLinear, Int8Linear, gguf_linears, int8_request, quantize_int8
 from .weights import (SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_INDEX_NAME,  # noqa: F401  (old paths)
                       WEIGHTS_NAME, safetensors)
 from .weights.gguf_tensors import load_gguf_checkpoint
@@ -159,7 +159,8 @@ class PreTrainedModel(nn.Module):
         Keyword arguments naming config fields (``num_labels=3``, ``id2label=...``) override the config;
         also ``dtype``/``torch_dtype`` ("auto", "float16", torch.bfloat16, ...), ``ignore_mismatched_sizes``,
         ``output_loading_info``, ``state_dict``, ``use_safetensors``, ``quantization_config`` (weight-only
-        int8 only, see :func:`minformers.kernels.int8_request`), ``gguf_file`` and the hub keywords of
+        int8 only, see :func:`minformers.kernels.int8_request`), ``gguf_file`` (with ``dequantize=False``:
+        Q4_0/Q4_1/Q8_0 weights stay quantized, :class:`minformers.kernels.GGUFLinear`) and the hub keywords of
         :func:`minformers.hub.resolve_model_dir`. A resolved :class:`~minformers.checkpoint.Checkpoint` is
         taken as it is.
         """
@@ -183,6 +184,7 @@ class PreTrainedModel(nn.Module):
         use_safetensors = kwargs.pop("use_safetensors", None)
         device_map = kwargs.pop("device_map", None)
         int8_skip = int8_request(kwargs.pop("quantization_config", None))  # None: no quantisation asked for
+        dequantize = kwargs.pop("dequantize", True)  # GGUF: False keeps Q4_0/Q4_1/Q8_0 blocks (kernels.GGUFLinear)
         for k in _IGNORED_LOAD_KWARGS:
             kwargs.pop(k, None)
 
@@ -204,15 +206,20 @@ class PreTrainedModel(nn.Module):
                 "use_safetensors, device_map and the hub arguments " + ", ".join(HUB_KWARGS)
             )
 
+        blocks = {}
         if state_dict is None and checkpoint.gguf_file is not None:
-            state_dict = load_gguf_checkpoint(checkpoint.folder / checkpoint.gguf_file)[1]
+            _, state_dict, blocks = load_gguf_checkpoint(checkpoint.folder / checkpoint.gguf_file,
+                                                         keep_quantized=not dequantize)
         if state_dict is None:
             state_dict = load_checkpoint(checkpoint.folder, name, use_safetensors=use_safetensors)
         target_dtype = resolve_dtype(dtype, config, state_dict)
 
         with torch.device("meta"), no_init():
             model = cls(config, *model_args, **model_kwargs)  # e.g. BertModel's add_pooling_layer=False
+        gguf_linears(model, {k: b for k, b in blocks.items() if k not in state_dict})  # before: they are real
         info = load_state_dict_into(model, state_dict, name, target_dtype, ignore_mismatched_sizes)
+        if config.tie_word_embeddings and "model.embed_tokens.weight" in blocks:  # lm_head: the embedding's blocks
+            gguf_linears(model, {"lm_head.weight": blocks["model.embed_tokens.weight"]})
         if target_dtype is not None and target_dtype != torch.float32:
             model.to(target_dtype)
         if isinstance(device_map, (str, torch.device)) and str(device_map) not in ("auto", "cpu"):
@@ -269,8 +276,8 @@ class PreTrainedModel(nn.Module):
         """
         if not is_main_process:
             return
-        if any(isinstance(m, Int8Linear) for m in self.modules()):
-            raise ValueError("this model's weights were quantised by quantize_int8 and cannot be saved as a "
+        if any(isinstance(m, (Int8Linear, GGUFLinear)) for m in self.modules()):
+            raise ValueError("this model's weights were quantised (quantize_int8, or GGUF blocks kept by dequantize=False) and cannot be saved as a "
                              "checkpoint; save the model before quantising it")
         limit = parse_size(max_shard_size if max_shard_size is not None else "5GB")
         config = copy.deepcopy(self.config)

@@ -108,12 +108,22 @@ def _checkpoint_key(name: str) -> str | None:
     return f"{target.format(n=m.group(1)) if m else target}.{suffix}"
 
 
-def load_gguf_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Tensor]]:
-    """(config dict, float32 state dict with our checkpoint keys) of a GGUF file."""
+QUANTIZED_TYPES = ("Q4_0", "Q4_1", "Q8_0")  # kept as raw blocks by load_gguf_checkpoint(keep_quantized=True)
+
+
+def load_gguf_checkpoint(path: str | os.PathLike, keep_quantized: bool = False
+                         ) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, tuple[Tensor, str, tuple[int, int]]]]:
+    """(config dict, float32 state dict with our checkpoint keys, quantized blocks) of a GGUF file.
+
+    keep_quantized: every 2-d tensor of a quantized type is also returned as its raw blocks, {key: (uint8
+    (rows, bytes per row) with the q/k rows un-permuted, type name, (out, in))}, for
+    `kernels.gguf_linears`, and only the embedding's is dequantized as well. A quantized type with no kernel
+    raises, naming it."""
     reader = _reader(path)
     config = gguf_config_dict(reader)
     n_head, n_kv = config.get("num_attention_heads"), config.get("num_key_value_heads")
     state_dict: dict[str, Tensor] = {}
+    blocks: dict[str, tuple[Tensor, str, tuple[int, int]]] = {}
     unknown = []
     for t in reader.tensors:
         if t.name.split(".")[0] in SKIPPED_TENSORS:
@@ -123,12 +133,20 @@ def load_gguf_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[
             unknown.append(t.name)
             continue
         shape = tuple(int(d) for d in reversed(t.shape))  # GGUF lists the fastest dimension first
-        w = dequantize(t.data, t.tensor_type.name, shape)
-        if ".attn_q." in t.name and n_head:
-            w = unpermute_qk(w, n_head)
-        elif ".attn_k." in t.name and n_head:
-            w = unpermute_qk(w, n_kv or n_head)
-        state_dict[key] = w
+        type_name = t.tensor_type.name
+        heads = (n_head if ".attn_q." in t.name else n_kv or n_head if ".attn_k." in t.name else None) or None
+        if keep_quantized and type_name not in QUANTIZED_TYPES + ("F32", "F16", "BF16"):
+            hint = "load with dequantize=True" if type_name in DEQUANTIZERS else \
+                "dequantize=True reads F32, F16, BF16, " + ", ".join(DEQUANTIZERS)
+            raise NotImplementedError(f"{path}: tensor {t.name} is {type_name}, which minformers cannot keep quantized "
+                                      f"(dequantize=False runs {', '.join(QUANTIZED_TYPES)}); {hint}")
+        if keep_quantized and type_name in QUANTIZED_TYPES and len(shape) == 2:
+            raw = torch.from_numpy(np.array(t.data).view(np.uint8)).reshape(shape[0], -1)  # (rows, bytes per row)
+            blocks[key] = (raw if heads is None else unpermute_qk(raw, heads), type_name, shape)
+            if key != "model.embed_tokens.weight":  # an embedding is a table: it is dequantized too
+                continue
+        w = dequantize(t.data, type_name, shape)
+        state_dict[key] = w if heads is None else unpermute_qk(w, heads)
     if unknown:
         raise ValueError(f"{path}: tensors with no llama counterpart: {unknown[:5]}{'...' if len(unknown) > 5 else ''}")
-    return config, state_dict
+    return config, state_dict, blocks
