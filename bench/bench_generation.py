@@ -162,6 +162,8 @@ def load(name: str, folder: str, args, n_batch: dict[str, int]):
 def prompt_ids(folder: str, prefill_tokens: int) -> tuple[list[int], list[int]]:
     import transformers
 
+    transformers.utils.logging.disable_progress_bar()  # the GGUF loader's per-tensor bar
+    transformers.logging.set_verbosity_error()
     tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)
     long = tok(PARAGRAPH * (prefill_tokens // 50 + 1))["input_ids"][:prefill_tokens]
     return tok(PROMPT)["input_ids"], long
