@@ -60,7 +60,8 @@ def test_rope_table_equals_computing_each_position(scaling):
         cos, sin = rope(None, torch.float32, start, T, torch.device("cpu"))
         cos2, sin2 = rope(positions, torch.float32)
         seq_len = start + T
-        inv_freq = rope_inv_freq(cfg, seq_len if scaling and scaling["rope_type"] == "dynamic" and seq_len > 128 else None)
+        dynamic = scaling is not None and scaling["rope_type"] == "dynamic"
+        inv_freq = rope_inv_freq(cfg, seq_len if dynamic and seq_len > 128 else None)
         freqs = positions[:, :, None].float() * inv_freq[None, None, :]
         emb = torch.cat((freqs, freqs), -1)
         half = emb.shape[-1] // 2
