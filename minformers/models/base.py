@@ -225,38 +225,71 @@ def rope_inv_freq(config: Any, seq_len: int | None = None) -> Tensor:
 
 
 class RotaryEmbedding(nn.Module):
-    """position_ids (B, T) -> cos, sin_rot (B, T, hs), where sin_rot is the reference's sin with its first
-    half negated (see `apply_rope`). Frequencies are a plain attribute, not a buffer: they are recomputed
-    from the config (never loaded), so meta-device construction needs nothing here."""
+    """position_ids (B, T) -> cos, sin_rot (B, 1, T, hs), ready to broadcast over the heads; sin_rot is the
+    reference's sin with its first half negated (see `apply_rope`). Frequencies are a plain attribute, not a
+    buffer: they are recomputed from the config (never loaded), so meta-device construction needs nothing here.
+
+    Except for the "dynamic" scaling (frequencies that depend on the length), cos and sin are computed once
+    into a table of positions (grown by doubling) and looked up: a decoding step slices a view instead of
+    running ~10 small ops. The table is made by the same elementwise ops as a per-call computation (whole
+    vectors only: hs is even and a row is 2 x hs/2), so the values are the same bits."""
 
     def __init__(self, config: Any) -> None:
         super().__init__()
         self.config = config
         self.dynamic = (config.rope_scaling or {}).get("rope_type") == "dynamic"
         self._inv_freq: Tensor | None = None
+        self._tables: dict[tuple[torch.dtype, torch.device], tuple[Tensor, Tensor]] = {}
 
-    def forward(self, position_ids: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        if self.dynamic:  # the reference recomputes once the sequence outgrows max_position_embeddings
-            seq_len = int(position_ids.max()) + 1
-            inv_freq = rope_inv_freq(self.config, seq_len if seq_len > self.config.max_position_embeddings else None)
-        else:
-            if self._inv_freq is None:
-                self._inv_freq = rope_inv_freq(self.config)
-            inv_freq = self._inv_freq
-        inv_freq = inv_freq.to(position_ids.device)
+    @staticmethod
+    def _cos_sin(position_ids: Tensor, inv_freq: Tensor, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
         freqs = position_ids[:, :, None].float() * inv_freq[None, None, :]  # (B, T, hs/2)
         emb = torch.cat((freqs, freqs), dim=-1)  # (B, T, hs)
         sin, half = emb.sin(), emb.shape[-1] // 2
         return emb.cos().to(dtype), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).to(dtype)
 
+    def _table(self, length: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+        """cos, sin_rot of positions 0 .. >= length - 1, each (n, hs)."""
+        key = (dtype, device)
+        table = self._tables.get(key)
+        if table is None or table[0].shape[0] < length:
+            if self._inv_freq is None:
+                self._inv_freq = rope_inv_freq(self.config)
+            n = 256
+            while n < length:
+                n *= 2
+            with torch.inference_mode(False):  # a plain tensor, usable in and out of inference mode
+                positions = torch.arange(n, device=device)[None]
+                cos, sin = self._cos_sin(positions, self._inv_freq.to(device), dtype)
+            table = self._tables[key] = (cos[0], sin[0])
+        return table
+
+    def forward(self, position_ids: Tensor | None, dtype: torch.dtype, start: int = 0,
+                length: int = 0, device: torch.device | None = None) -> tuple[Tensor, Tensor]:
+        """cos, sin_rot (B|1, 1, T, hs) of `position_ids` (B, T), or when it is None of positions
+        start .. start + length - 1 (then views into the table: nothing is computed)."""
+        if self.dynamic:  # the reference recomputes once the sequence outgrows max_position_embeddings
+            if position_ids is None:
+                position_ids = torch.arange(start, start + length, device=device)[None]
+            seq_len = int(position_ids.max()) + 1
+            inv_freq = rope_inv_freq(self.config, seq_len if seq_len > self.config.max_position_embeddings else None)
+            cos, sin = self._cos_sin(position_ids, inv_freq.to(position_ids.device), dtype)
+            return cos[:, None], sin[:, None]
+        if position_ids is None:
+            cos, sin = self._table(start + length, dtype, device)
+            return cos[None, None, start:start + length], sin[None, None, start:start + length]  # (1, 1, T, hs)
+        cos, sin = self._table(int(position_ids.max()) + 1, dtype, position_ids.device)
+        return F.embedding(position_ids, cos)[:, None], F.embedding(position_ids, sin)[:, None]  # (B, 1, T, hs)
+
 
 def apply_rope(x: Tensor, cos: Tensor, sin_rot: Tensor) -> Tensor:
-    """x (B, n, T, hs); cos/sin_rot (B, T, hs) from RotaryEmbedding.
+    """x (B, n, T, hs); cos/sin_rot (B|1, 1, T, hs) from RotaryEmbedding.
 
     The reference computes x cos + rotate_half(x) sin with rotate_half(x) = (-x2, x1). Swapping the
-    halves (a roll) and putting the sign into sin_rot gives the same bits in fewer operations.
+    halves (a roll) and putting the sign into sin_rot gives the same bits in fewer operations. (Not
+    ``addcmul_``: its kernel fuses the multiply-add, which rounds once and changes the last bits.)
     """
-    return x * cos[:, None] + x.roll(x.shape[-1] // 2, -1) * sin_rot[:, None]
+    return x * cos + x.roll(x.shape[-1] // 2, -1) * sin_rot
 
 
 # --- losses: computed only when labels are given (DESIGN rule 7) ---

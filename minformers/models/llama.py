@@ -117,14 +117,19 @@ class LlamaAttention(nn.Module):
     def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None, is_causal: bool, cache: Any,
                 output_attentions: bool) -> tuple[Tensor, Tensor | None]:
         B, T, _ = x.shape
-        qkv = linear(x, self.q_proj, self.k_proj, self.v_proj).view(B, T, self.nh + 2 * self.nkv, self.hs)
-        qk, v = qkv.transpose(1, 2).split((self.nh + self.nkv, self.nkv), dim=1)  # (B, nh+nkv|nkv, T, hs)
+        qkv = linear(x, self.q_proj, self.k_proj, self.v_proj)  # (B, T, (nh + 2 nkv) hs)
+        if T == 1:  # a decoding step: the heads axis can come first as it is (one view, no transpose)
+            qkv = qkv.view(B, self.nh + 2 * self.nkv, 1, self.hs)
+        else:
+            qkv = qkv.view(B, T, self.nh + 2 * self.nkv, self.hs).transpose(1, 2)
+        qk, v = qkv.split((self.nh + self.nkv, self.nkv), dim=1)  # (B, nh+nkv|nkv, T, hs)
         q, k = apply_rope(qk, cos, sin).split((self.nh, self.nkv), dim=1)  # queries and keys rotated at once
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # (B, nkv, S, hs)
         p = self.dropout_p if self.training else 0.0
         y, probs = decoder_attention(q, k, v, mask, is_causal, self.scale, p, output_attentions)  # (B, nh, T, hs)
-        return linear(y.transpose(1, 2).reshape(B, T, self.nh * self.hs), self.o_proj), probs
+        y = y.reshape(B, 1, self.nh * self.hs) if T == 1 else y.transpose(1, 2).reshape(B, T, self.nh * self.hs)
+        return linear(y, self.o_proj), probs
 
 
 class LlamaMLP(nn.Module):
@@ -219,9 +224,8 @@ class LlamaModel(LlamaPreTrainedModel):
         if use_cache and past_key_values is None:
             past_key_values = DynamicCache()
         P = past_key_values.get_seq_length() if past_key_values is not None else 0
-        if position_ids is None:
-            position_ids = torch.arange(P, P + T, device=x.device)[None]  # (1, T)
-        cos, sin = self.rotary_emb(position_ids, x.dtype)  # (B|1, T, hs), once for all layers
+        # positions P .. P + T - 1 unless given; (B|1, 1, T, hs), once for all layers
+        cos, sin = self.rotary_emb(position_ids, x.dtype, P, T, x.device)
         mask, is_causal = decoder_mask(attention_mask, T, P, x.dtype)
 
         hidden_states, attentions = (), ()
